@@ -1,0 +1,51 @@
+# chiso — reproducible reports of the citizen-and-business service index (QĐ 766/QĐ-TTg).
+# `make` lists the targets. Every target creates .venv on first use.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+KERNEL := chiso
+
+YEAR ?= 2026
+QUARTER ?=
+UNIT ?=
+SOURCE ?= sample
+EDITION ?= public
+JOBS ?=
+SCALE ?=
+
+.PHONY: help venv test report lab sample benchmark site-check clean
+
+help: ## Show this help
+	@echo "chiso — make targets (variables: YEAR=$(YEAR) QUARTER=… UNIT=… SOURCE=$(SOURCE) EDITION=$(EDITION) JOBS=… SCALE=…)"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "chiso (.venv)" >/dev/null
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv, install chiso and register the Jupyter kernel
+
+test: $(STAMP) ## Run the test suite
+	$(BIN)/python -m pytest -q
+
+report: $(STAMP) ## Build reports: make report QUARTER=2 [YEAR=2026 UNIT=code SOURCE=sample|official:DIR|dossiers:DIR EDITION=public|internal JOBS=n]
+	@test -n "$(QUARTER)" || { echo "usage: make report QUARTER=<1-4> [YEAR=$(YEAR)]"; exit 2; }
+	$(BIN)/chiso report --year $(YEAR) --quarter $(QUARTER) --source $(SOURCE) --edition $(EDITION) \
+		$(if $(UNIT),--unit $(UNIT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCALE),--scale $(SCALE))
+
+lab: $(STAMP) ## Start JupyterLab on the project kernel
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+benchmark: $(STAMP) ## Run the benchmarks (prints figures; not tests)
+	$(BIN)/python benchmarks/compute.py
+	$(BIN)/python benchmarks/reports.py
+
+clean: ## Remove generated reports and caches (keeps .venv)
+	rm -rf reports/*/ .pytest_cache data/sample

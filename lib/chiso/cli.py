@@ -1,0 +1,161 @@
+"""Command line: ``chiso <command>`` (also ``python -m chiso``).
+
+Commands
+--------
+score-official  points from official DVCQG responses (recomputed, never copied)
+compute         every sub-indicator from a province's dossier exports
+sample          write a fictional sample province in the data-contract format
+report          build the reports (HTML, PDF, Excel, site) for a period
+
+Errors print one line and exit with status 2 (``--debug`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from chiso import __version__
+from chiso.errors import ChisoError
+
+SCORE_COLUMNS = ["unit", "indicator", "numerator", "denominator", "points", "max_points"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chiso",
+        description="Bộ chỉ số phục vụ người dân, doanh nghiệp (QĐ 766/QĐ-TTg): "
+        "scores, ranks and reports from official DVCQG results or dossier exports.",
+    )
+    parser.add_argument("--version", action="version", version=f"chiso {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "score-official",
+        help="recompute points from official DVCQG responses",
+        description="Read DVCQG 'Đánh giá chất lượng phục vụ' responses (files or folders; the endpoint "
+        "is recognised from the content) and write one row per unit and computable sub-indicator "
+        "with points computed by chiso from numerator and denominator (never copied from the "
+        "published score). Columns: unit,indicator,numerator,denominator,points,max_points, then "
+        "unit_name, level, ratio, published_points, data_quality.",
+    )
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="response files or folders")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="CSV file to write")
+    p.add_argument("--methodology", default="qd766-2022", help="methodology id or YAML file (default: %(default)s)")
+    p.set_defaults(handler=_score_official)
+
+    p = sub.add_parser(
+        "compute",
+        help="compute every sub-indicator from dossier exports",
+        description="Load a data folder in the chiso data contract (donvi, tthc, hoso, hoso_su_kien, "
+        "and optionally tthc_donvi, pakn, congbo as CSV/XLSX/Parquet), compute every sub-indicator "
+        "for every unit and its parents, and write unit,indicator,numerator,denominator,points,max_points.",
+    )
+    p.add_argument("--data", type=Path, required=True, metavar="DIR", help="data folder")
+    p.add_argument("--period", required=True, help="2026-Q2, 2026-08 or 2026")
+    p.add_argument("--as-of", metavar="DATE", help="self-assessment as of this date inside the period")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="CSV file to write")
+    p.add_argument("--methodology", default="qd766-2022", help="methodology id or YAML file (default: %(default)s)")
+    p.add_argument("--quality", type=Path, metavar="FILE.csv", help="also write the data-quality table here")
+    p.set_defaults(handler=_compute)
+
+    p = sub.add_parser(
+        "sample",
+        help="write a fictional sample province (data contract format)",
+        description="Generate a deterministic fictional province: units, procedure catalogue, dossiers "
+        "with full event histories, feedback (PAKN) and announcements, for one year.",
+    )
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write")
+    p.add_argument("--year", type=int, default=2026)
+    p.add_argument("--scale", default="small", help="small (default, quick), full (~450,000 dossiers a quarter) or a number")
+    p.add_argument("--seed", type=int, default=766)
+    p.add_argument("--format", choices=["csv", "parquet"], default="parquet")
+    p.set_defaults(handler=_sample)
+
+    p = sub.add_parser(
+        "report",
+        help="build the reports for a period",
+        description="Compute the index once, then render one report per unit (papermill, parallel warm "
+        "kernels), the province summary, the Excel ranking and the static site under reports/<year>-Q<q>/.",
+    )
+    p.add_argument("--year", type=int, default=2026)
+    p.add_argument("--quarter", type=int, required=True, choices=[1, 2, 3, 4])
+    p.add_argument("--source", default="sample", help="sample (default), official:DIR or dossiers:DIR")
+    p.add_argument("--edition", choices=["public", "internal"], default="public")
+    p.add_argument("--unit", action="append", help="only this unit code (repeatable)")
+    p.add_argument("--jobs", type=int, help="parallel workers (default: number of CPUs)")
+    p.add_argument("--scale", default="small", help="sample size when SOURCE=sample")
+    p.add_argument("--out", type=Path, default=Path("reports"), help="output root (default: %(default)s)")
+    p.add_argument("--methodology", default="qd766-2022")
+    p.add_argument("--force", action="store_true", help="re-render units even when nothing changed")
+    p.add_argument("--no-pdf", action="store_true", help="HTML only")
+    p.set_defaults(handler=_report)
+    return parser
+
+
+def _write_scores(scored, out: Path, extra: list[str]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    columns = SCORE_COLUMNS + [c for c in extra if c in scored.columns]
+    scored[columns].to_csv(out, index=False)
+
+
+def _score_official(args) -> int:
+    from chiso.methodology import load_methodology
+    from chiso.sources.official import load_official, score_official
+
+    methodology = load_methodology(args.methodology)
+    official = load_official(args.paths)
+    scored = score_official(official, methodology)
+    _write_scores(scored, args.out, ["unit_name", "level", "ratio", "published_points", "data_quality"])
+    print(f"{args.out}: {scored['unit'].nunique()} units, {len(scored)} rows ({official.period_hint or 'period unknown'})")
+    return 0
+
+
+def _compute(args) -> int:
+    from chiso.indicators import compute_scores
+    from chiso.methodology import load_methodology
+    from chiso.period import Period
+    from chiso.sources.dossiers import load_dossiers
+
+    methodology = load_methodology(args.methodology)
+    period = Period.parse(args.period, as_of=args.as_of)
+    data = load_dossiers(args.data)
+    scored = compute_scores(data, period, methodology)
+    _write_scores(scored, args.out, ["unit_name", "level", "ratio", "status"])
+    if args.quality:
+        data.quality.to_csv(args.quality, index=False)
+    set_aside = int(data.quality["set_aside"].sum())
+    print(f"{args.out}: {scored['unit'].nunique()} units, period {period.label}; "
+          f"{set_aside} input rows set aside" + (f" (see {args.quality})" if args.quality else ""))
+    return 0
+
+
+def _sample(args) -> int:
+    from chiso.sources.sample import write_sample
+
+    summary = write_sample(args.out, year=args.year, scale=args.scale, seed=args.seed, fmt=args.format)
+    print(summary)
+    return 0
+
+
+def _report(args) -> int:
+    from chiso.pipeline import run_report
+
+    return run_report(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except ChisoError as exc:
+        if args.debug:
+            raise
+        print(f"chiso {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

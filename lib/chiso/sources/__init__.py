@@ -1,0 +1,1 @@
+"""Input sources: official DVCQG results, dossier-level exports, and the sample province."""
