@@ -108,6 +108,9 @@ def _score_official(args) -> int:
     methodology = load_methodology(args.methodology)
     official = load_official(args.paths)
     scored = score_official(official, methodology)
+    # Only what chiso can compute: not 2.2 (only an average is published) nor the
+    # online-services block (DVCQG publishes its total, not its formula).
+    scored = scored[scored["status"].isin(["ok", "no_data"])]
     _write_scores(scored, args.out, ["unit_name", "level", "ratio", "published_points", "data_quality"])
     print(f"{args.out}: {scored['unit'].nunique()} units, {len(scored)} rows ({official.period_hint or 'period unknown'})")
     return 0
@@ -159,3 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # an unexpected failure still gets one line, not a traceback
+        if args.debug:
+            raise
+        print(f"chiso {args.command}: unexpected error: {type(exc).__name__}: {exc} "
+              "(run with --debug for the traceback)", file=sys.stderr)
+        return 1

@@ -178,3 +178,25 @@ def unit_scores(groups: pd.DataFrame, methodology: Methodology, units: pd.DataFr
     out["rank"] = out.groupby("level")["total"].rank(method="min", ascending=False).astype("Int64")
     out["rank_of"] = out.groupby("level")["total"].transform("count").astype("Int64")
     return out.sort_values(["level", "rank"], key=lambda s: s.map(LEVELS.index) if s.name == "level" else s)
+
+
+def numerator_to_full(ind: Indicator, numerator, denominator) -> int | None:
+    """How many more numerator units (on-time dossiers, procedures, PAKN, ...) give full points.
+
+    With the denominator fixed, full points need numerator / denominator >= T (T = the
+    threshold, or 1 for a linear rule). Returns 0 when points are already full, None when
+    it cannot be said (no denominator, not scored).
+
+    >>> from chiso.methodology import load_methodology
+    >>> m = load_methodology("qd766-2022")
+    >>> numerator_to_full(m.indicator("2.1"), 958, 1000)   # 42 more on-time dossiers
+    42
+    >>> numerator_to_full(m.indicator("5.3"), 880, 1000)   # threshold 90 %
+    20
+    """
+    if not ind.scored or denominator is None or pd.isna(denominator) or denominator <= 0 or pd.isna(numerator):
+        return None
+    target = ind.threshold if ind.rule == "threshold" else 1.0
+    # Integer arithmetic on the target share avoids 0.9 * 1000 = 899.9999 surprises.
+    needed = math.ceil(round(target * float(denominator), 9)) - float(numerator)
+    return max(0, int(math.ceil(needed)))

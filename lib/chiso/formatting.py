@@ -1,0 +1,120 @@
+r"""Vietnamese text formats for reports, and escaping for every markup a name goes into.
+
+Numbers follow the vi_VN locale (babel): ``.`` groups thousands, ``,`` marks decimals;
+dates are dd/mm/yyyy. Values are rounded half up (as the portal rounds points) before
+they are formatted, so a displayed figure never disagrees with a computed one. A
+missing value prints as an em dash, never as 0.
+
+Names of units and procedures come from input files and may hold any character:
+:func:`md_escape` makes one safe inside Markdown (and inside a pipe-table cell),
+:func:`typst_string` inside Typst code, :func:`html.escape` (standard library) inside HTML.
+
+Example
+-------
+>>> number(1234.5), number(2.675), integer(1234), percent(0.958)
+('1.234,50', '2,68', '1.234', '95,80%')
+>>> signed(2.345), signed(-1.2), signed(float("nan"))
+('+2,35', '−1,20', '—')
+>>> md_escape("<b>A | *x*</b>")
+'\\<b\\>A \\| \\*x\\*\\</b\\>'
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import pandas as pd
+from babel import Locale
+from babel.numbers import parse_pattern
+
+from chiso.scoring import round_half_up
+
+LOCALE = Locale.parse("vi_VN")
+MISSING = "—"
+MINUS = "−"  # U+2212: a real minus sign, as typeset text uses
+
+
+@lru_cache(maxsize=None)
+def _pattern(decimals: int):
+    return parse_pattern("#,##0" + ("." + "0" * decimals if decimals else ""))
+
+
+def is_missing(value) -> bool:
+    """True for None, NaN, NaT and pandas.NA."""
+    return value is None or bool(pd.isna(value))
+
+
+def number(value, decimals: int = 2) -> str:
+    """``1234.5`` → ``"1.234,50"``; missing → ``"—"``."""
+    if is_missing(value):
+        return MISSING
+    return _pattern(decimals).apply(float(round_half_up(float(value), decimals)), LOCALE)
+
+
+def integer(value) -> str:
+    """``1234`` → ``"1.234"``; missing → ``"—"``."""
+    return number(value, 0)
+
+
+def percent(ratio, decimals: int = 2) -> str:
+    """A fraction as a percentage: ``0.958`` → ``"95,80%"``."""
+    if is_missing(ratio):
+        return MISSING
+    return number(float(ratio) * 100, decimals) + "%"
+
+
+def signed(value, decimals: int = 2) -> str:
+    """A change with its sign: ``+2,35``, ``−1,20``, ``0,00``."""
+    if is_missing(value):
+        return MISSING
+    rounded = float(round_half_up(float(value), decimals))
+    text = number(abs(rounded), decimals)
+    return ("+" if rounded > 0 else MINUS if rounded < 0 else "") + text
+
+
+def date(value) -> str:
+    """``2026-04-03 14:05`` → ``"03/04/2026"``."""
+    if is_missing(value):
+        return MISSING
+    return pd.Timestamp(value).strftime("%d/%m/%Y")
+
+
+def date_time(value) -> str:
+    """``2026-04-03 14:05`` → ``"03/04/2026 14:05"``."""
+    if is_missing(value):
+        return MISSING
+    return pd.Timestamp(value).strftime("%d/%m/%Y %H:%M")
+
+
+def days(value, decimals: int = 1) -> str:
+    """A duration in days: ``2.25`` → ``"2,3 ngày"``."""
+    return MISSING if is_missing(value) else f"{number(value, decimals)} ngày"
+
+
+# Every ASCII punctuation mark that means something in pandoc Markdown, plus the pipe
+# that ends a table cell. Pandoc (and CommonMark) read a backslash before any ASCII
+# punctuation as the literal character.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~^$@&:\"'])")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def md_escape(text) -> str:
+    """Make any text literal in Markdown, on one line (safe in a pipe-table cell).
+
+    >>> md_escape("Sở Tư pháp")
+    'Sở Tư pháp'
+    """
+    if is_missing(text):
+        return MISSING
+    return _MD_SPECIAL.sub(r"\\\1", _WHITESPACE.sub(" ", str(text)).strip())
+
+
+def typst_string(text) -> str:
+    r"""A Typst string literal (code mode): no markup inside it is interpreted.
+
+    >>> print(typst_string('a "b" \\ #c'))
+    "a \"b\" \\ #c"
+    """
+    body = _WHITESPACE.sub(" ", "" if is_missing(text) else str(text)).strip()
+    return '"' + body.replace("\\", "\\\\").replace('"', '\\"') + '"'
