@@ -16,11 +16,12 @@ SOURCE ?= sample
 EDITION ?= public
 JOBS ?=
 SCALE ?=
+METHODOLOGY ?= qd766-2022
 
-.PHONY: help venv test report lab sample benchmark site-check clean
+.PHONY: help venv test chromium report lab benchmark clean
 
 help: ## Show this help
-	@echo "chiso — make targets (variables: YEAR=$(YEAR) QUARTER=… UNIT=… SOURCE=$(SOURCE) EDITION=$(EDITION) JOBS=… SCALE=…)"
+	@echo "chiso — make targets (variables: YEAR=$(YEAR) QUARTER=… UNIT=… SOURCE=$(SOURCE) EDITION=$(EDITION) JOBS=… SCALE=… METHODOLOGY=$(METHODOLOGY))"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
@@ -32,13 +33,16 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP) ## Create .venv, install chiso and register the Jupyter kernel
 
-test: $(STAMP) ## Run the test suite
+test: $(STAMP) chromium ## Run the test suite
 	$(BIN)/python -m pytest -q
+
+chromium: ## Install Debian's Chromium for the headless site check (needs root; skipped otherwise)
+	@bash scripts/install-chromium.sh || echo "note: Chromium not installed; the screenshot tests will be skipped"
 
 report: $(STAMP) ## Build reports: make report QUARTER=2 [YEAR=2026 UNIT=code SOURCE=sample|official:DIR|dossiers:DIR EDITION=public|internal JOBS=n]
 	@test -n "$(QUARTER)" || { echo "usage: make report QUARTER=<1-4> [YEAR=$(YEAR)]"; exit 2; }
 	$(BIN)/chiso report --year $(YEAR) --quarter $(QUARTER) --source $(SOURCE) --edition $(EDITION) \
-		$(if $(UNIT),--unit $(UNIT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCALE),--scale $(SCALE))
+		--methodology $(METHODOLOGY) $(if $(UNIT),--unit $(UNIT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCALE),--scale $(SCALE))
 
 lab: $(STAMP) ## Start JupyterLab on the project kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks

@@ -1,0 +1,338 @@
+"""Tests for chiso.render: executed notebook -> self-contained HTML + A4 PDF."""
+
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+import unicodedata
+
+import matplotlib.pyplot as plt
+import nbformat
+import pandas as pd
+import pypdf
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from chiso.errors import ChisoError
+from chiso.paths import PROJECT_ROOT
+from chiso.render import (
+    coloured_table,
+    escape_markdown,
+    escape_typst_string,
+    figure,
+    markdown_table,
+    notebook_markdown,
+    render_notebook,
+    report_cells,
+)
+
+PHRASE = "Ủy ban nhân dân xã Đồng Hỷ — Sở Tư pháp: Tỷ lệ hồ sơ đúng hạn"
+BANNER = "DỮ LIỆU MẪU — không phải số liệu thật"
+HOSTILE_NAME = "<script>alert(1)</script> & Co"
+URL = re.compile(r"https?://")
+
+
+def displayed(block, kind="display_data"):
+    """The output Jupyter stores when a cell displays `block` (what IPython puts in the bundle)."""
+    data = {"text/markdown": block._repr_markdown_(), "text/plain": repr(block)}
+    if block._repr_html_():
+        data["text/html"] = block._repr_html_()
+    extra = {"execution_count": 1} if kind == "execute_result" else {}
+    return new_output(kind, data=data, **extra)
+
+
+def stream(text, name="stdout"):
+    return new_output("stream", name=name, text=text)
+
+
+def nfc(text):
+    return unicodedata.normalize("NFC", text)
+
+
+@pytest.fixture(scope="module")
+def report_notebook(tmp_path_factory):
+    """An executed-notebook look-alike with every kind of content a report shows or hides."""
+    scores = pd.DataFrame({
+        "Đơn vị": ["Ủy ban nhân dân xã Đồng Hỷ", HOSTILE_NAME, "Sở Tư pháp"],
+        "Điểm": [92.5, 80.25, 88.0],
+    })
+    fills = pd.DataFrame({"Đơn vị": [None] * 3, "Điểm": ["#d1e7dd", "#f8d7da", None]})
+    ranking = pd.DataFrame({"Hạng": range(1, 151), "Xã": [f"Xã Đồng Hỷ số {i}" for i in range(1, 151)]})
+    enforcement = pd.DataFrame({f"Chỉ số {i}": [f"{i / 2:.1f}"] for i in range(1, 23)})
+    enforcement.insert(0, "Đơn vị", ["Xã Đồng Hỷ"])
+    enforcement_fills = enforcement.map(lambda _: "#fff3cd")
+    fig, ax = plt.subplots(figsize=(5, 2.5))
+    ax.bar(["Đồng Hỷ", "Sở Tư pháp"], [92.5, 88.0])
+    ax.set_title("Tỷ lệ hồ sơ đúng hạn")
+    notebook = new_notebook()
+    notebook.cells = [
+        new_code_cell("unit = 'mặc định'", metadata={"tags": ["parameters"]}),
+        new_code_cell("unit = 'HIDDEN-PARAMETER'", metadata={"tags": ["injected-parameters"]},
+                      outputs=[stream("HIDDEN-PARAMETER\n")]),
+        new_markdown_cell(f"# Báo cáo chỉ số\n\n{PHRASE}"),
+        new_code_cell("SOURCE_CODE_MARKER = markdown_table(scores)",
+                      outputs=[displayed(markdown_table(scores, caption="Bảng 1. Điểm theo đơn vị"))]),
+        new_code_cell("coloured_table(scores, fills)",
+                      outputs=[displayed(coloured_table(scores, fills, caption="Bảng 2. Bản đồ thực thi"),
+                                         kind="execute_result")]),
+        new_code_cell("figure(fig, caption)", outputs=[displayed(figure(fig, f"Hình 1. {PHRASE}"))]),
+        new_code_cell("print(...)", outputs=[
+            stream("Đồng Hỷ: in ra\n"),
+            stream("FutureWarning: HIDDEN-WARNING\n", name="stderr"),
+            new_output("execute_result", data={"text/plain": "[<Line2D at 0x7f00>]"}, execution_count=2),
+        ]),
+        new_code_cell("debug()", metadata={"tags": ["remove"]}, outputs=[stream("HIDDEN-REMOVED\n")]),
+        new_code_cell("coloured_table(enforcement, fills, landscape=True)", outputs=[displayed(coloured_table(
+            enforcement, enforcement_fills, caption="Bảng 4. Bản đồ 22 chỉ số", landscape=True))]),
+        new_code_cell("markdown_table(ranking)",
+                      outputs=[displayed(markdown_table(ranking, caption="Bảng 3. Xếp hạng 150 xã"))]),
+    ]
+    path = tmp_path_factory.mktemp("notebook") / "report.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def rendered(report_notebook, tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("rendered")
+    return render_notebook(report_notebook, out_dir, "xa-dong-hy", title=f"Báo cáo quý 2/2026 — {HOSTILE_NAME}",
+                           banner=BANNER)
+
+
+@pytest.fixture(scope="module")
+def html_text(rendered):
+    return rendered["html"].read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def pdf_pages(rendered):
+    return [nfc(page.extract_text()) for page in pypdf.PdfReader(rendered["pdf"]).pages]
+
+
+# --- helpers that build report Markdown -------------------------------------------
+
+
+def test_escape_markdown_makes_every_ascii_punctuation_literal():
+    assert escape_markdown("<b>A|B</b> & *x* 9.5") == r"\<b\>A\|B\<\/b\> \& \*x\* 9\.5"
+    assert escape_markdown("Xã Đồng Hỷ\nmới") == "Xã Đồng Hỷ mới"
+
+
+def test_escape_typst_string_quotes_backslashes_and_quotes():
+    assert escape_typst_string('Xã "Đồng Hỷ" \\ #1') == '"Xã \\"Đồng Hỷ\\" \\\\ #1"'
+
+
+def test_markdown_table_escapes_cells_and_right_aligns_numbers():
+    table = markdown_table(pd.DataFrame({"Đơn vị": ["A|B", None], "Điểm": [9.5, 10.0]}), caption="Bảng 1")
+    assert table.markdown == (
+        "| Đơn vị | Điểm |\n"
+        "|:---|---:|\n"
+        "| A\\|B | 9\\.5 |\n"
+        "|  | 10\\.0 |\n"
+        "\n"
+        ": Bảng 1\n"
+    )
+    assert table._repr_html_() is None
+
+
+def test_numbers_formatted_as_text_are_right_aligned_too():
+    frame = pd.DataFrame({"Mã": ["H44.19", "D1"], "Điểm": ["1.234,50", "—"], "Thay đổi": ["−0,67", "+9,16"]})
+    assert markdown_table(frame).markdown.splitlines()[1] == "|:---|---:|---:|"
+
+
+def test_coloured_table_carries_the_same_cells_to_html_and_typst():
+    table = coloured_table(pd.DataFrame({"Xã": [HOSTILE_NAME]}), pd.DataFrame({"Xã": ["#f8d7da"]}))
+    assert "```{=html}" in table.markdown and "```{=typst}" in table.markdown
+    assert '<td style="background-color:#f8d7da">&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co</td>' in table.markdown
+    assert 'table.cell(fill: rgb("#f8d7da"), "<script>alert(1)</script> & Co")' in table.markdown
+    assert table.html in table.markdown  # JupyterLab's preview is the report's own table
+
+
+def test_coloured_table_rejects_fills_that_are_not_hex_colours_or_the_wrong_shape():
+    frame = pd.DataFrame({"Xã": ["Đồng Hỷ"]})
+    with pytest.raises(ChisoError, match="not a '#rrggbb' colour"):
+        coloured_table(frame, pd.DataFrame({"Xã": ['red"); evil(']}))
+    with pytest.raises(ChisoError, match="shape"):
+        coloured_table(frame, pd.DataFrame({"Xã": ["#ffffff", "#ffffff"]}))
+
+
+def test_figure_is_a_captioned_png_image_and_closes_the_figure():
+    fig, _ = plt.subplots()
+    block = figure(fig, "Hình 1. Tỷ lệ")
+    assert block.markdown.startswith("![Hình 1\\. Tỷ lệ](data:image/png;base64,iVBOR")
+    assert not plt.fignum_exists(fig.number)
+
+
+# --- which cells and outputs a report shows ------------------------------------------
+
+
+def test_report_cells_drop_parameters_removed_cells_stderr_and_bare_values(report_notebook):
+    cells = report_cells(nbformat.read(report_notebook, as_version=4))
+    assert len(cells) == 7
+    shown = [output for cell in cells if cell["cell_type"] == "code" for output in cell["outputs"]]
+    assert [o.get("name") for o in shown if o["output_type"] == "stream"] == ["stdout"]
+    assert all(o["data"].keys() != {"text/plain"} for o in shown if o["output_type"] == "execute_result")
+
+
+def test_notebook_markdown_shows_outputs_never_code():
+    notebook = {"cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Tiêu đề\n", "Đoạn văn"]},
+        {"cell_type": "code", "metadata": {}, "source": "print('x')",
+         "outputs": [{"output_type": "stream", "name": "stdout", "text": ["a ~~~ b\n"]}]},
+    ]}
+    assert notebook_markdown(notebook) == "# Tiêu đề\nĐoạn văn\n\n~~~~\na ~~~ b\n~~~~\n"
+
+
+def test_a_cell_that_ended_in_an_error_stops_the_rendering():
+    notebook = {"cells": [{"cell_type": "code", "metadata": {}, "source": "1/0", "outputs": [
+        {"output_type": "error", "ename": "ZeroDivisionError", "evalue": "division by zero", "traceback": []}]}]}
+    with pytest.raises(ChisoError, match="cell 1 ended with ZeroDivisionError"):
+        notebook_markdown(notebook, source="xa.ipynb")
+
+
+def test_unknown_format_or_engine_is_refused(report_notebook, tmp_path):
+    with pytest.raises(ChisoError, match="unknown format 'docx'"):
+        render_notebook(report_notebook, tmp_path, "x", formats=("docx",))
+    with pytest.raises(ChisoError, match="unknown engine"):
+        render_notebook(report_notebook, tmp_path, "x", engine="latex")
+
+
+# --- the rendered report -------------------------------------------------------------
+
+
+def test_render_writes_html_and_pdf_named_by_stem(rendered):
+    assert rendered["html"].name == "xa-dong-hy.html" and rendered["pdf"].name == "xa-dong-hy.pdf"
+    assert rendered["pdf"].read_bytes().startswith(b"%PDF-")
+
+
+def test_html_has_the_vietnamese_text_tables_and_captioned_figure(html_text):
+    text = nfc(html_text)
+    assert PHRASE in text
+    assert "Ủy ban nhân dân xã Đồng Hỷ" in text and "Xã Đồng Hỷ số 150" in text
+    assert text.count("<table") == 4
+    assert re.search(r'<figure>\s*<img [^>]*src="data:image/png;base64,', text)
+    assert re.search(f"<figcaption[^>]*>Hình 1. {PHRASE}</figcaption>", text)
+
+
+def test_html_is_self_contained_with_no_urls(html_text):
+    assert URL.findall(html_text) == []
+    assert "<link" not in html_text and "<script" not in html_text
+
+
+def test_html_escapes_names(html_text):
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in html_text
+
+
+def test_html_hides_code_parameters_removed_cells_and_warnings(html_text):
+    for hidden in ("SOURCE_CODE_MARKER", "HIDDEN-PARAMETER", "HIDDEN-REMOVED", "HIDDEN-WARNING", "Line2D"):
+        assert hidden not in html_text
+    assert "Đồng Hỷ: in ra" in html_text
+
+
+def test_html_banner_opens_the_page(html_text):
+    body = html_text.split("<body>", 1)[1].lstrip()
+    assert body.startswith(f'<div class="banner" role="note">{BANNER}</div>')
+
+
+def test_pdf_has_the_exact_vietnamese_text(pdf_pages):
+    first = pdf_pages[0]
+    assert PHRASE in first
+    assert "Ủy ban nhân dân xã Đồng Hỷ" in first
+    assert f"Hình 1. {PHRASE}" in first
+
+
+def test_pdf_has_every_table_of_the_html(pdf_pages):
+    text = "\n".join(pdf_pages)
+    for caption in ("Bảng 1. Điểm theo đơn vị", "Bảng 2. Bản đồ thực thi", "Bảng 3. Xếp hạng 150 xã",
+                    "Bảng 4. Bản đồ 22 chỉ số"):
+        assert caption in text
+    assert text.count(f"{HOSTILE_NAME} 80.25") == 2  # the row, in Bảng 1 and in Bảng 2
+    assert "Xã Đồng Hỷ số 150" in text
+
+
+def test_pdf_banner_is_on_every_page(pdf_pages):
+    assert len(pdf_pages) >= 2  # the 150-row table runs over
+    assert all(BANNER in page for page in pdf_pages)
+
+
+def test_pdf_has_the_figure_and_page_numbers(rendered, pdf_pages):
+    reader = pypdf.PdfReader(rendered["pdf"])
+    assert len(reader.pages[0].images) == 1
+    assert all(f"{number} / {len(pdf_pages)}" in page for number, page in enumerate(pdf_pages, start=1))
+
+
+def test_pdf_puts_a_landscape_table_on_a_landscape_page(rendered, pdf_pages):
+    pages = pypdf.PdfReader(rendered["pdf"]).pages
+    landscape = [number for number, page in enumerate(pages) if page.mediabox.width > page.mediabox.height]
+    assert len(landscape) == 1
+    assert "Bảng 4. Bản đồ 22 chỉ số" in pdf_pages[landscape[0]]
+    assert "10.5 11.0" in pdf_pages[landscape[0]]  # the last columns made it onto the page
+
+
+def test_pdf_hides_code_and_hidden_cells(pdf_pages):
+    text = "\n".join(pdf_pages)
+    for hidden in ("SOURCE_CODE_MARKER", "HIDDEN-PARAMETER", "HIDDEN-REMOVED", "HIDDEN-WARNING", "Line2D"):
+        assert hidden not in text
+
+
+def test_rendering_is_reproducible(report_notebook, rendered, tmp_path):
+    again = render_notebook(report_notebook, tmp_path, "xa-dong-hy", title=f"Báo cáo quý 2/2026 — {HOSTILE_NAME}",
+                            banner=BANNER)
+    assert again["html"].read_bytes() == rendered["html"].read_bytes()
+    assert again["pdf"].read_bytes() == rendered["pdf"].read_bytes()
+
+
+def test_no_banner_no_banner_markup(report_notebook, tmp_path):
+    only_html = render_notebook(report_notebook, tmp_path, "x", formats=("html",))
+    assert list(only_html) == ["html"]
+    assert 'class="banner"' not in only_html["html"].read_text(encoding="utf-8")
+    assert not (tmp_path / "x.pdf").exists()
+
+
+@pytest.mark.skipif(shutil.which("quarto") is None, reason="quarto is not on PATH (the pandoc engine is the default)")
+def test_quarto_engine_renders_the_same_text(report_notebook, tmp_path):
+    files = render_notebook(report_notebook, tmp_path, "q", title="Báo cáo", banner=BANNER, engine="quarto")
+    assert PHRASE in nfc(files["html"].read_text(encoding="utf-8"))
+    pages = [nfc(page.extract_text()) for page in pypdf.PdfReader(files["pdf"]).pages]
+    assert PHRASE in pages[0] and all(BANNER in page for page in pages)
+
+
+# --- site check: the HTML in a real browser ------------------------------------------
+
+
+def load_screenshot_script():
+    spec = importlib.util.spec_from_file_location("screenshot", PROJECT_ROOT / "scripts" / "screenshot.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_screenshot_of_the_report_in_headless_chromium(rendered, tmp_path):
+    if load_screenshot_script().find_chromium() is None:
+        pytest.skip("chromium is not installed: run scripts/install-chromium.sh (as root) for the site check")
+    png = tmp_path / "report.png"
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "scripts" / "screenshot.py"), str(rendered["html"]), str(png),
+         "--size", "1000x1400"],
+        capture_output=True, text=True, timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    pixels = plt.imread(png)
+    assert pixels.shape[:2] == (1400, 1000)
+    assert pixels[..., :3].std() > 0.05  # not a blank page
+
+
+def test_auto_engine_prefers_quarto_on_path(tmp_path, monkeypatch):
+    from chiso.render import resolve_engine
+
+    fake = tmp_path / "quarto"
+    fake.write_text("#!/bin/sh\nexit 0\n")
+    fake.chmod(0o755)
+    monkeypatch.delenv("CHISO_RENDER_ENGINE", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert resolve_engine() == "quarto"
+    monkeypatch.setenv("CHISO_RENDER_ENGINE", "pandoc")
+    assert resolve_engine() == "pandoc"
+    monkeypatch.setenv("CHISO_RENDER_ENGINE", "auto")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert resolve_engine() == "pandoc"
