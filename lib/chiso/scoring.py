@@ -90,9 +90,12 @@ def score_indicators(table: pd.DataFrame, methodology: Methodology, level_column
     only when numerator and denominator are both null). Rows whose indicator the
     methodology does not know are returned unchanged with NaN points.
 
-    A sub-indicator marked ``commune: false`` is scored for commune-level units by
-    the methodology's ``commune_not_applicable`` setting: ``full`` (max points),
-    ``zero``, or ``exclude`` (no points and no max).
+    A sub-indicator that does not apply to a unit — ``commune: false`` in the methodology
+    for a commune-level unit, or a row whose ``status`` is already "not_applicable" (e.g.
+    4.5 for a unit with no commune under it) — is scored by the methodology's
+    ``commune_not_applicable`` setting [open]: ``full`` (max points, as DVCQG gives
+    departments for 4.5), ``zero``, or ``exclude`` (no points and no max). Such rows get
+    ``status`` "not_applicable".
     """
     out = table.copy()
     published = out["published_ratio"] if "published_ratio" in out else pd.Series(np.nan, index=out.index)
@@ -109,17 +112,18 @@ def score_indicators(table: pd.DataFrame, methodology: Methodology, level_column
             continue
         out.loc[idx, "points"] = _points_for(ind, work.loc[idx], methodology.rounding_decimals)
         out.loc[idx, "max_points"] = ind.max_points
-    if level_column and level_column in out:
-        out = _apply_commune_policy(out, methodology, level_column)
+    out = _apply_not_applicable_policy(out, methodology, level_column)
     out["points_lost"] = out["max_points"] - out["points"]
     return out
 
 
-def _apply_commune_policy(out: pd.DataFrame, methodology: Methodology, level_column: str) -> pd.DataFrame:
-    not_applicable = [i.code for i in methodology.indicators if not i.commune]
-    if not not_applicable:
+def _apply_not_applicable_policy(out: pd.DataFrame, methodology: Methodology, level_column: str | None) -> pd.DataFrame:
+    mask = out["status"].eq("not_applicable") if "status" in out else pd.Series(False, index=out.index)
+    not_for_communes = [i.code for i in methodology.indicators if not i.commune]
+    if level_column and level_column in out and not_for_communes:
+        mask |= out[level_column].eq("commune") & out["indicator"].isin(not_for_communes)
+    if not mask.any():
         return out
-    mask = (out[level_column] == "commune") & out["indicator"].isin(not_applicable)
     policy = methodology.settings.get("commune_not_applicable", "full")
     if policy == "full":
         out.loc[mask, "points"] = out.loc[mask, "max_points"]
@@ -127,7 +131,7 @@ def _apply_commune_policy(out: pd.DataFrame, methodology: Methodology, level_col
         out.loc[mask, "points"] = 0.0
     else:  # exclude
         out.loc[mask, ["points", "max_points"]] = np.nan
-    out.loc[mask, "not_applicable"] = True
+    out.loc[mask, "status"] = "not_applicable"
     return out
 
 

@@ -365,9 +365,13 @@ def score_official(official: OfficialResults, methodology: Methodology | None = 
     block = scored["indicator"] == ONLINE_BLOCK
     scored.loc[block, "points"] = scored.loc[block, "published_points"]
     scored.loc[block, "max_points"] = pd.to_numeric(rows.loc[block, "max_points"])
-    scored["status"] = np.where(block, OFFICIAL_NOT_RECOMPUTED,
-                                np.where(scored["points"].isna(), "no_data", "ok"))
-    scored.loc[~block & (scored["indicator"] == "2.2"), "status"] = "not_scored"
+    status = np.select(
+        [block, scored["indicator"].eq("2.2"), scored["points"].isna()],
+        [OFFICIAL_NOT_RECOMPUTED, "not_scored", "no_data"],
+        default="ok",
+    )
+    # Keep "not_applicable" where scoring set it (methodology: commune: false).
+    scored["status"] = scored["status"].fillna(pd.Series(status, index=scored.index)) if "status" in scored else status
     return scored
 
 

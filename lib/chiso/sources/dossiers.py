@@ -1,0 +1,886 @@
+"""Dossier exports: load a data folder in the chiso data contract, check every row, set bad rows aside.
+
+The contract (tables, columns, types, allowed values) is data, in ``params/contract.yaml``;
+other header names for its columns are in ``params/columns.yaml`` (user-extendable).
+
+Files
+    A data folder holds one file per table, named after the table (``hoso.csv``,
+    ``hoso.xlsx`` or ``hoso.parquet``; the name's case does not matter). Required tables:
+    donvi, tthc, hoso, hoso_su_kien; optional: tthc_donvi, pakn, congbo (``None`` when
+    absent: "no data", never "nothing happened"). Two files for one table stop the run.
+    CSV is UTF-8 with or without BOM; the delimiter (``,`` ``;`` or tab) is taken from the
+    header line. XLSX: the first sheet, header in row 1, wholly empty rows skipped.
+    Parquet: read with pyarrow; native timestamps, booleans and numbers pass through.
+
+Headers
+    Each column is found under its contract name, its DVCQG sync field name or a usual
+    Excel header, ignoring case, spaces, punctuation and diacritics (``header_key``).
+    A missing required column, two columns meaning the same one, or a file that cannot
+    be read raise ``InputError`` with one line naming the file, the column and what was
+    expected. Columns outside the contract are kept as they are (they are never used by
+    the index and never published; Parquet/arrow keeps them cheap).
+
+Values (decoded vectorised; low-cardinality columns once per distinct value)
+    - codes and texts: trimmed; ``""`` and the markers in ``blank_values`` (NULL, NaN,
+      #N/A...) are blank -> ``<NA>``; dtype ``string``.
+    - dates: ISO 8601 or Vietnamese day-first (``03/04/2026`` = 3 April 2026, never
+      4 March) or DVCQG's compact ``20260403140500``: the ``date_rewrites`` put every
+      spelling into ISO order, then one strict column-wide ISO 8601 parse (``31/02/2026``
+      is unparseable); nothing is guessed per row. Values with a UTC offset are converted
+      to local time. dtype ``datetime64[ns]``, naive local time.
+    - yes/no: ``1/0``, ``true/false``, ``có/không``, ``x``/blank; blank = False;
+      ThanhToanTrucTuyen also takes DVCQG's ``2`` (paid on the provincial gateway) as yes;
+      DVCQG's ``DuongDanTepTinKetQua`` (result file path) means KetQuaDienTu when not blank.
+    - enums: folded to upper case without diacritics, spaces -> ``_`` ("Xử lý xong" =
+      ``XU_LY_XONG``); KenhNop becomes Int8 1/2/3; DonViThoiHan blank -> ``NGAY_LAM_VIEC``.
+    - an optional column absent from the file, or blank in every accepted row, is absent
+      from the DataFrame (the indicators that need it then say "no data"); a column with
+      a default (DonViThoiHan) is always present.
+
+Rows set aside (input rows = accepted + set aside, always; checked in code)
+    Each set-aside row is listed once in ``.set_aside`` (table, file, row, column, value,
+    reason), with the first failure in this order:
+
+    1. cell checks, column by column in contract order: ``required value blank``,
+       ``unparseable date``, ``not a yes/no value``, ``not a number``,
+       ``unknown <column>`` (a value outside the column's list: SuKien, Cap, KenhNop...);
+    2. references: ``unknown unit`` / ``unknown procedure`` / ``unknown dossier`` when the
+       code is not in the referenced table at all, ``unit set aside`` (etc.) when it names a
+       row that was itself set aside (an event of a set-aside dossier is set aside too);
+    3. duplicate ids (donvi.MaDonVi, tthc.MaTTHC, hoso.MaHoSo, pakn.MaPAKN): when the copies
+       differ, every copy is set aside as ``duplicate MaHoSo`` (which one is right is
+       unknown); when they are identical in every column, the first is kept and the others
+       are ``identical copy of an earlier row``;
+    4. ``reception after end`` (hoso): the dossier's end, i.e. its first terminal event by
+       the precedence of the indicators spec §3 (``dossier_end_events``), is before its
+       NgayTiepNhan; an end given as a bare date (00:00) counts as that whole day.
+
+    ``row`` is the 1-based data row: the n-th row under the header (CSV and Parquet; blank
+    CSV lines are not rows), or the Excel sheet row minus 1. ``.quality`` counts rows read,
+    accepted and set aside per table; ``quality_by_reason`` counts per table and reason.
+
+The checks are the decoding itself (a value is bad exactly when it does not decode to its
+type), run column-wide with pyarrow compute kernels and numpy; no row-by-row Python.
+
+Example
+-------
+>>> data = load_dossiers("data/sample")
+>>> data.hoso[["MaHoSo", "KenhNop", "NgayTiepNhan"]].dtypes.tolist()
+[<StringDtype(na_value=<NA>)>, Int8Dtype(), dtype('<M8[ns]')]
+>>> quality_by_reason(data)
+          table            reason  rows
+0          hoso  unparseable date     3
+1  hoso_su_kien   unknown dossier    12
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import hashlib
+import json
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import yaml
+
+from chiso.errors import ChisoError, InputError
+from chiso.paths import params_dir
+
+TABLE_SUFFIXES = (".csv", ".xlsx", ".parquet")
+SAMPLE_MARKER = "_sample.json"
+COLUMN_TYPES = ("code", "text", "enum", "bool", "date", "number")
+
+# Reasons for setting a row aside (the data-quality table shows them to the user).
+BLANK_REQUIRED = "required value blank"
+UNPARSEABLE_DATE = "unparseable date"
+NOT_YES_NO = "not a yes/no value"
+NOT_A_NUMBER = "not a number"
+IDENTICAL_COPY = "identical copy of an earlier row"
+RECEPTION_AFTER_END = "reception after end"
+
+SET_ASIDE_COLUMNS = ["table", "file", "row", "column", "value", "reason"]
+QUALITY_COLUMNS = ["table", "file", "rows_read", "accepted", "set_aside"]
+NS = "datetime64[ns]"
+# Whole days inside the datetime64[ns] range (1677-09-21 ... 2262-04-11).
+_NS_FIRST_DAY, _NS_LAST_DAY = np.datetime64("1677-09-22"), np.datetime64("2262-04-10")
+# A UTC offset at the end of an ISO time ("...14:05:00+07:00", "...T07:05Z"); "2026-04-03" has none.
+_UTC_OFFSET = r"\d\s*(?:Z|[+-]\d\d:?\d\d)$"
+
+
+# --------------------------------------------------------------------------- text folding
+
+def _fold(text: str) -> str:
+    """Drop Vietnamese diacritics (NFKD), with đ/Đ as d/D: ``_fold("Đồng bộ") == "Dong bo"``."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
+def header_key(header: str) -> str:
+    """The key under which a header is matched: no case, diacritics, spaces or punctuation.
+
+    >>> header_key("Ngày tiếp nhận"), header_key("NGAY_TIEP_NHAN"), header_key("Mã ĐV")
+    ('ngaytiepnhan', 'ngaytiepnhan', 'madv')
+    """
+    return re.sub(r"[^0-9a-z]", "", _fold(header).lower())
+
+
+def _enum_key(token: str) -> str:
+    """Fold an enum label: ``"Xử lý xong"`` -> ``"XU_LY_XONG"``, ``"toan-trinh"`` -> ``"TOAN_TRINH"``."""
+    return re.sub(r"[\s\-]+", "_", _fold(token).strip().upper())
+
+
+def _yes_no_key(token: str) -> str:
+    """Fold a yes/no spelling: ``"Có"`` -> ``"co"``, ``" KHÔNG "`` -> ``"khong"``."""
+    return re.sub(r"\s+", "", _fold(token).lower())
+
+
+def _token(value: Any) -> str | None:
+    """A distinct cell value as trimmed text (``None`` for null); integral floats lose ``.0``."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if value.is_integer():
+            return str(int(value))
+    return str(value).strip()
+
+
+# --------------------------------------------------------------------------- the contract
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One contract column (``params/contract.yaml``)."""
+
+    name: str
+    type: str
+    required: bool = False
+    values: tuple = ()
+    value_aliases: dict = field(default_factory=dict)
+    default: Any = None
+    dtype: str = "string"
+    extra_true: tuple[str, ...] = ()
+
+    def enum_lookup(self) -> dict[str, Any]:
+        """Folded label -> value, for the allowed values and their aliases."""
+        lookup = {_enum_key(str(v)): v for v in self.values}
+        lookup.update({_enum_key(str(k)): v for k, v in self.value_aliases.items()})
+        return lookup
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One contract table: its columns in order, its id column, what it references."""
+
+    name: str
+    required: bool
+    columns: dict[str, ColumnSpec]
+    key: str | None = None
+    noun: str | None = None
+    references: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The whole input contract; tables in the order they are loaded and checked."""
+
+    tables: dict[str, TableSpec]
+    timezone: str
+    blank_values: tuple[str, ...]
+    true_words: frozenset[str]
+    false_words: frozenset[str]
+    date_rewrites: tuple[tuple[str, str], ...]  # (RE2 pattern, replacement in ISO order)
+    unit_levels: dict[str, str]
+    dossier_end_events: tuple[tuple[str, ...], ...]
+
+
+def load_contract(path: str | Path | None = None) -> Contract:
+    """Read the input contract (default ``params/contract.yaml``) and check its column types."""
+    path = Path(path) if path else params_dir() / "contract.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    tables = {}
+    for name, table in doc["tables"].items():
+        columns = {}
+        for column, spec in table["columns"].items():
+            if spec.get("type") not in COLUMN_TYPES:
+                raise ChisoError(f"{path}: {name}.{column}: type {spec.get('type')!r} is not one of "
+                                 f"{', '.join(COLUMN_TYPES)}")
+            columns[column] = ColumnSpec(
+                name=column, type=spec["type"], required=bool(spec.get("required", False)),
+                values=tuple(spec.get("values", ())), value_aliases=dict(spec.get("value_aliases", {})),
+                default=spec.get("default"), dtype=spec.get("dtype", "string"),
+                extra_true=tuple(_yes_no_key(str(v)) for v in spec.get("extra_true", ())),
+            )
+        references = dict(table.get("references", {}))
+        for column, target in references.items():
+            if column not in columns or target not in doc["tables"] or not doc["tables"][target].get("key"):
+                raise ChisoError(f"{path}: {name}.{column} references {target!r}, which is not a table with a key")
+        tables[name] = TableSpec(name=name, required=bool(table["required"]), columns=columns,
+                                 key=table.get("key"), noun=table.get("noun"), references=references)
+    return Contract(
+        tables=tables,
+        timezone=doc["timezone"],
+        blank_values=tuple(doc["blank_values"]),
+        true_words=frozenset(_yes_no_key(str(v)) for v in doc["booleans"]["true"]),
+        false_words=frozenset(_yes_no_key(str(v)) for v in doc["booleans"]["false"]),
+        date_rewrites=tuple((r["match"], r["iso"]) for r in doc["date_rewrites"]),
+        unit_levels=dict(doc["unit_levels"]),
+        dossier_end_events=tuple(tuple(tier) for tier in doc["dossier_end_events"]),
+    )
+
+
+@dataclass(frozen=True)
+class TableHeaders:
+    """How the headers of one table's file are recognised."""
+
+    meaning: dict[str, str]              # header_key -> contract column
+    non_blank_means_yes: frozenset[str]  # header_keys whose non-blank content means yes
+    names: dict[str, list[str]]          # contract column -> accepted names, for messages
+
+
+def load_column_names(contract: Contract, extra: str | Path | None = None) -> dict[str, TableHeaders]:
+    """Read the header aliases of ``params/columns.yaml`` (plus a user's ``extra`` file) per table.
+
+    The contract name of a column is always accepted. A name meaning two columns of one
+    table, or an unknown table or column, is an error in the file that says so.
+    """
+    files = [params_dir() / "columns.yaml", *([Path(extra)] if extra else [])]
+    docs = [(path, yaml.safe_load(path.read_text(encoding="utf-8")) or {}) for path in files]
+    for path, doc in docs:
+        unknown = set(doc) - set(contract.tables)
+        if unknown:
+            raise ChisoError(f"{path}: unknown table {sorted(unknown)[0]!r} "
+                             f"(contract tables: {', '.join(contract.tables)})")
+    headers = {}
+    for table, spec in contract.tables.items():
+        meaning: dict[str, str] = {}
+        yes_if_present: set[str] = set()
+        names: dict[str, list[str]] = {column: [column] for column in spec.columns}
+        for path, doc in docs:
+            entries = doc.get(table) or {}
+            unknown = set(entries) - set(spec.columns)
+            if unknown:
+                raise ChisoError(f"{path}: {table}: unknown column {sorted(unknown)[0]!r} "
+                                 f"(contract columns: {', '.join(spec.columns)})")
+            for column, entry in entries.items():
+                entry = entry or {}
+                names[column] += [str(n) for kind in ("dvcqg", "excel") for n in _as_list(entry.get(kind))]
+                for name in _as_list(entry.get("non_blank_means_yes")):
+                    if name not in names[column] or spec.columns[column].type != "bool":
+                        raise ChisoError(f"{path}: {table}.{column}: non_blank_means_yes {name!r} must be "
+                                         f"one of the names of this yes/no column")
+                    yes_if_present.add(header_key(name))
+            for column, listed in names.items():
+                for name in listed:
+                    other = meaning.setdefault(header_key(name), column)
+                    if other != column:
+                        raise ChisoError(f"{path}: {table}: {name!r} would mean both {other} and {column}")
+        headers[table] = TableHeaders(meaning, frozenset(yes_if_present),
+                                      {column: list(dict.fromkeys(listed)) for column, listed in names.items()})
+    return headers
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+# --------------------------------------------------------------------------- reading files
+
+def _find_files(folder: Path, contract: Contract) -> dict[str, Path]:
+    """Table -> file, in contract order; one file per table; every required table present."""
+    if not folder.is_dir():
+        raise InputError(f"{folder}: data folder not found")
+    found: dict[str, list[Path]] = {}
+    unsupported: dict[str, list[Path]] = {}
+    for path in sorted(folder.iterdir()):
+        table = path.stem.lower()
+        if not path.is_file() or table not in contract.tables:
+            continue
+        (found if path.suffix.lower() in TABLE_SUFFIXES else unsupported).setdefault(table, []).append(path)
+    files = {}
+    for table, spec in contract.tables.items():
+        paths = found.get(table, [])
+        if len(paths) > 1:
+            raise InputError(f"{folder}: {' and '.join(p.name for p in paths)} are both table {table!r}; keep one")
+        if paths:
+            files[table] = paths[0]
+        elif spec.required:
+            others = unsupported.get(table)
+            hint = f" ({', '.join(p.name for p in others)}: not a supported format)" if others else ""
+            raise InputError(f"{folder}: required table {table!r} missing: expected "
+                             f"{', '.join(table + s for s in TABLE_SUFFIXES)}{hint}")
+    return files
+
+
+def _read_table_file(path: Path) -> tuple[pa.Table, np.ndarray | None]:
+    """The file's cells as an arrow table (original headers) and each row's 1-based data row number
+    (None: the rows are numbered 1, 2, 3... in order)."""
+    readers = {".csv": _read_csv, ".xlsx": _read_xlsx, ".parquet": _read_parquet}
+    table, row_numbers = readers[path.suffix.lower()](path)
+    seen: set[str] = set()
+    for name in table.column_names:
+        if name in seen:
+            raise InputError(f"{path.name}: column {name!r} appears twice in the header")
+        seen.add(name)
+    return table, row_numbers
+
+
+def _read_csv(path: Path) -> tuple[pa.Table, None]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            first_line = handle.readline()
+    except UnicodeDecodeError:
+        raise InputError(f"{path.name}: not UTF-8 text (expected a CSV saved as UTF-8)") from None
+    if not first_line.strip():
+        raise InputError(f"{path.name}: no header row (expected column names on the first line)")
+    # Excel in a Vietnamese locale saves "CSV" with ';' (the decimal separator is ',').
+    delimiter = max((",", ";", "\t"), key=first_line.count)
+    names = next(csv.reader([first_line], delimiter=delimiter))
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in names},
+                strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid as exc:
+        message = str(exc)
+        if "UTF8" in message:
+            raise InputError(f"{path.name}: not UTF-8 text (expected a CSV saved as UTF-8)") from None
+        shape = re.search(r"Expected \d+ columns, got \d+", message)
+        detail = shape.group(0) if shape else message.splitlines()[0][:120]
+        raise InputError(f"{path.name}: not a readable CSV file ({detail}; "
+                         f"expected {len(names)} columns separated by {delimiter!r})") from None
+    return table, None
+
+
+def _excel_text(value: Any) -> str | None:
+    """An Excel cell as text: dates in ISO form (parsed later like any date), integral numbers without .0."""
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return _token(value)
+
+
+def _read_xlsx(path: Path) -> tuple[pa.Table, np.ndarray]:
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zip, XML and key errors for damaged files
+        raise InputError(f"{path.name}: not a readable Excel workbook ({type(exc).__name__}; "
+                         f"expected an .xlsx file)") from None
+    try:
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise InputError(f"{path.name}: the first sheet is empty (expected column names in row 1)")
+        names = ["" if h is None else str(h).strip() for h in header]
+        while names and not names[-1]:
+            names.pop()
+        names = [name or f"column {i + 1}" for i, name in enumerate(names)]
+        columns: list[list[str | None]] = [[] for _ in names]
+        row_numbers = []
+        for number, row in enumerate(rows, start=1):
+            cells = [_excel_text(row[i]) if i < len(row) else None for i in range(len(names))]
+            if all(c is None or c == "" for c in cells):
+                continue
+            for column, cell in zip(columns, cells):
+                column.append(cell)
+            row_numbers.append(number)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"{path.name}: not a readable Excel workbook ({type(exc).__name__}; "
+                         f"expected an .xlsx file)") from None
+    finally:
+        workbook.close()
+    table = pa.table({name: pa.array(column, pa.string()) for name, column in zip(names, columns)})
+    return table, np.array(row_numbers, dtype=np.int64)
+
+
+def _read_parquet(path: Path) -> tuple[pa.Table, None]:
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        detail = re.sub(r"^Could not open Parquet input source '[^']*': ", "", str(exc).split("\n")[0])
+        raise InputError(f"{path.name}: not a readable Parquet file ({detail[:100] or type(exc).__name__})") from None
+    # pandas writes a non-default index as an extra column: not data.
+    table = table.drop_columns([n for n in table.column_names if n.startswith("__index_level_")])
+    return table, None
+
+
+def _canonical_headers(table: pa.Table, spec: TableSpec, headers: TableHeaders,
+                       path: Path) -> tuple[pa.Table, set[str]]:
+    """Rename recognised headers to contract names; the contract columns read as 'non-blank = yes'."""
+    renamed: dict[str, str] = {}
+    source: dict[str, str] = {}
+    yes_if_present = set()
+    for name in table.column_names:
+        key = header_key(name)
+        column = headers.meaning.get(key)
+        if column is None:
+            renamed[name] = name
+            continue
+        if column in source:
+            raise InputError(f"{path.name}: columns {source[column]!r} and {name!r} both mean {column}; keep one")
+        source[column] = name
+        renamed[name] = column
+        if key in headers.non_blank_means_yes:
+            yes_if_present.add(column)
+    for column, column_spec in spec.columns.items():
+        if column_spec.required and column not in source:
+            raise InputError(f"{path.name}: required column {column!r} missing (also accepted: "
+                             f"{', '.join(headers.names[column])}); columns found: {', '.join(table.column_names)}")
+    return table.rename_columns([renamed[n] for n in table.column_names]), yes_if_present
+
+
+# --------------------------------------------------------------------------- decoding cells
+
+@dataclass
+class _Decoded:
+    """A decoded column: values (numpy, pandas extension or arrow string), blank and bad masks."""
+
+    values: Any
+    blank: np.ndarray
+    bad: np.ndarray
+    reason: str | None = None
+
+
+def _mask(array: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _as_text(raw: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Cells as large_string, the storage of pandas' "string" dtype (so the final wrap copies nothing)."""
+    return raw if raw.type == pa.large_string() else pc.cast(raw, pa.large_string())
+
+
+def _factorize(raw: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Codes into the distinct values (-1 = null) and the distinct values, to decode each once.
+
+    The chunks are combined first: unifying per-chunk dictionaries of a column with
+    millions of distinct values is far slower than one encoding pass.
+    """
+    if pa.types.is_dictionary(raw.type):
+        raw = pc.cast(raw, raw.type.value_type)
+    encoded = pc.dictionary_encode(raw.combine_chunks())
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return codes, encoded.dictionary
+
+
+def _per_row(per_value: Any, codes: np.ndarray, null_value: Any, dtype: Any) -> np.ndarray:
+    """Spread one result per distinct value to every row (code -1, a null cell, gets ``null_value``)."""
+    lookup = np.empty(len(per_value) + 1, dtype=dtype)
+    lookup[:-1] = per_value
+    lookup[-1] = null_value
+    return lookup[codes]
+
+
+def _decode_text(raw: pa.ChunkedArray, contract: Contract) -> _Decoded:
+    text = pc.utf8_trim_whitespace(_as_text(raw))
+    # null is in the value set and matched (skip_nulls=False): one pass finds every blank
+    blank_values = pa.array([*contract.blank_values, None], pa.large_string())
+    blank = _mask(pc.is_in(text, value_set=blank_values, skip_nulls=False))
+    if blank.sum() > text.null_count:  # some blanks are text ("", "NULL"): make them null
+        text = pc.if_else(pa.array(blank), pa.scalar(None, pa.large_string()), text)
+    return _Decoded(text, blank, np.zeros(len(blank), bool))
+
+
+def _decode_enum(raw: pa.ChunkedArray, spec: ColumnSpec, contract: Contract) -> _Decoded:
+    codes, distinct = _factorize(raw)
+    lookup = spec.enum_lookup()
+    originals = distinct.to_pylist()
+    decoded, blank, bad = [], [], []
+    for value in originals:
+        token = _token(value)
+        is_blank = token is None or token in contract.blank_values
+        result = spec.default if is_blank else lookup.get(_enum_key(token))
+        decoded.append(result)
+        blank.append(is_blank)
+        bad.append(not is_blank and result is None)
+    blank_rows = _per_row(blank, codes, True, bool)
+    bad_rows = _per_row(bad, codes, False, bool)
+    reason = f"unknown {spec.name}"
+    if spec.dtype == "Int8":
+        numbers = _per_row([0 if v is None else v for v in decoded], codes, 0, np.int8)
+        missing = _per_row([v is None for v in decoded], codes, spec.default is None, bool)
+        return _Decoded(pd.arrays.IntegerArray(numbers, missing), blank_rows, bad_rows, reason)
+    is_text = pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type)
+    if is_text and decoded == originals and (spec.default is None or (codes >= 0).all()):
+        values = _as_text(raw)  # already in the contract's spelling: no need to rebuild millions of strings
+    else:
+        spelled = pa.array(decoded + [spec.default], pa.large_string())  # the extra entry is for null cells
+        values = pa.chunked_array([pc.take(spelled, pa.array(np.where(codes < 0, len(decoded), codes)))])
+    return _Decoded(values, blank_rows, bad_rows, reason)
+
+
+def _decode_bool(raw: pa.ChunkedArray, spec: ColumnSpec, contract: Contract, non_blank_means_yes: bool) -> _Decoded:
+    if pa.types.is_boolean(raw.type):
+        blank = _mask(pc.is_null(raw))
+        return _Decoded(_mask(raw), blank, np.zeros(len(blank), bool), NOT_YES_NO)
+    codes, distinct = _factorize(raw)
+    yes = contract.true_words | set(spec.extra_true)
+    decoded, blank, bad = [], [], []
+    for value in distinct.to_pylist():
+        token = _token(value)
+        is_blank = token is None or token in contract.blank_values
+        key = None if is_blank else _yes_no_key(token)
+        decoded.append(not is_blank if non_blank_means_yes else key in yes)
+        blank.append(is_blank)
+        bad.append(not is_blank and not non_blank_means_yes and key not in yes and key not in contract.false_words)
+    return _Decoded(_per_row(decoded, codes, False, bool), _per_row(blank, codes, True, bool),
+                    _per_row(bad, codes, False, bool), NOT_YES_NO)
+
+
+def _decode_number(raw: pa.ChunkedArray, contract: Contract) -> _Decoded:
+    if pa.types.is_integer(raw.type) or pa.types.is_floating(raw.type) or pa.types.is_decimal(raw.type):
+        values = pc.cast(raw, pa.float64()).to_numpy()
+        blank = np.isnan(values)
+        return _Decoded(values, blank, np.zeros(len(values), bool), NOT_A_NUMBER)
+    codes, distinct = _factorize(raw)
+    texts = pd.Series([_token(v) for v in distinct.to_pylist()], dtype=object)
+    blank = texts.isna() | texts.isin(contract.blank_values)
+    numbers = pd.to_numeric(texts.where(~blank), errors="coerce").astype(float)
+    bad = ~blank & numbers.isna()
+    return _Decoded(_per_row(numbers.to_numpy(), codes, np.nan, float), _per_row(blank.to_numpy(), codes, True, bool),
+                    _per_row(bad.to_numpy(), codes, False, bool), NOT_A_NUMBER)
+
+
+def _to_ns(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """datetime64 of any unit -> datetime64[ns]; values outside its range (year 1677-2262) are NaT and flagged."""
+    out_of_range = np.zeros(len(values), bool)
+    if values.dtype != np.dtype(NS):
+        out_of_range = ~np.isnat(values) & ((values < _NS_FIRST_DAY) | (values > _NS_LAST_DAY))
+        values = np.where(out_of_range, np.datetime64("NaT"), values).astype(NS)
+    return values, out_of_range
+
+
+def _parse_dates(texts: pa.Array, contract: Contract) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse (distinct) date texts column-wide: rewrite into ISO order, then one strict ISO 8601 pass.
+
+    >>> _parse_dates(pa.array(["03/04/2026 14:05", "2026-04-03", "", "31/02/2026"]), contract)
+    (['2026-04-03T14:05', '2026-04-03T00:00', 'NaT', 'NaT'], [F, F, T, F], [F, F, F, T])
+    """
+    texts = pc.utf8_trim_whitespace(pc.cast(texts, pa.large_string()))
+    blank = _mask(pc.is_in(texts, value_set=pa.array([*contract.blank_values, None], pa.large_string()),
+                           skip_nulls=False))
+    for pattern, iso in contract.date_rewrites:
+        texts = pc.replace_substring_regex(texts, pattern=pattern, replacement=iso)
+    series = pd.Series(pd.arrays.ArrowStringArray(texts))
+    parsed = np.full(len(texts), np.datetime64("NaT"), dtype=NS)
+    out_of_range = np.zeros(len(texts), bool)
+    offset = _mask(pc.match_substring_regex(texts, _UTC_OFFSET)) & ~blank
+    local = ~offset & ~blank
+    for selected, utc in ((offset, True), (local, False)):
+        if selected.any():
+            values = pd.to_datetime(series[selected], format="ISO8601", utc=utc, errors="coerce")
+            if utc:
+                values = values.dt.tz_convert(contract.timezone).dt.tz_localize(None)
+            parsed[selected], out_of_range[selected] = _to_ns(values.to_numpy())
+    return parsed, blank, ~blank & np.isnat(parsed) | out_of_range
+
+
+def _decode_date(raw: pa.ChunkedArray, contract: Contract) -> _Decoded:
+    if pa.types.is_date(raw.type):
+        raw = pc.cast(raw, pa.timestamp("s"))
+    if pa.types.is_timestamp(raw.type):
+        series = raw.to_pandas()
+        if series.dt.tz is not None:
+            series = series.dt.tz_convert(contract.timezone).dt.tz_localize(None)
+        values, out_of_range = _to_ns(series.to_numpy())
+        return _Decoded(values, np.isnat(values) & ~out_of_range, out_of_range, UNPARSEABLE_DATE)
+    codes, distinct = _factorize(raw)
+    values, blank, bad = _parse_dates(distinct, contract)
+    return _Decoded(_per_row(values, codes, np.datetime64("NaT"), NS), _per_row(blank, codes, True, bool),
+                    _per_row(bad, codes, False, bool), UNPARSEABLE_DATE)
+
+
+def _decode(raw: pa.ChunkedArray, spec: ColumnSpec, contract: Contract, non_blank_means_yes: bool) -> _Decoded:
+    if pa.types.is_null(raw.type):  # a Parquet column with no value at all
+        raw = pc.cast(raw, pa.large_string())
+    if spec.type in ("code", "text"):
+        return _decode_text(raw, contract)
+    if spec.type == "enum":
+        return _decode_enum(raw, spec, contract)
+    if spec.type == "bool":
+        return _decode_bool(raw, spec, contract, non_blank_means_yes)
+    if spec.type == "number":
+        return _decode_number(raw, contract)
+    return _decode_date(raw, contract)
+
+
+# --------------------------------------------------------------------------- rows of one table
+
+class _Rows:
+    """One input table while it is checked: decoded contract columns and the rows set aside so far."""
+
+    def __init__(self, spec: TableSpec, path: Path, raw: pa.Table, row_numbers: np.ndarray | None,
+                 yes_if_present: set[str], contract: Contract):
+        self.spec, self.path, self.raw, self.row_numbers = spec, path, raw, row_numbers
+        self.n = raw.num_rows
+        self.flagged = np.zeros(self.n, bool)
+        self._records: list[pd.DataFrame] = []
+        self.decoded: dict[str, _Decoded] = {}
+        for name, column in spec.columns.items():
+            if name not in raw.column_names:
+                continue
+            decoded = _decode(raw.column(name), column, contract, name in yes_if_present)
+            self.decoded[name] = decoded
+            self.set_aside(decoded.bad, name, decoded.reason)
+            if column.required:
+                self.set_aside(decoded.blank, name, BLANK_REQUIRED)
+
+    def set_aside(self, rows: np.ndarray, column: str, reason: str | None) -> None:
+        """Set these rows aside for ``reason`` unless an earlier check already did (first failure wins)."""
+        new = rows & ~self.flagged
+        if not new.any():
+            return
+        where = np.flatnonzero(new)
+        shown = pc.cast(self.raw.column(column).take(pa.array(where)), pa.string())
+        self._records.append(pd.DataFrame({
+            "row": where + 1 if self.row_numbers is None else self.row_numbers[where], "column": column,
+            "value": pd.arrays.ArrowStringArray(pc.fill_null(shown, "")), "reason": reason,
+        }))
+        self.flagged |= new
+
+    def key_values(self, column: str) -> pa.ChunkedArray:
+        return self.decoded[column].values
+
+    def records(self) -> pd.DataFrame:
+        if not self._records:
+            return pd.DataFrame(columns=["row", "column", "value", "reason"])
+        return pd.concat(self._records, ignore_index=True).sort_values("row", kind="stable", ignore_index=True)
+
+    def frame(self) -> pd.DataFrame:
+        """Accepted rows: contract columns (in contract order, typed) then the file's other columns."""
+        accepted = self.n - int(self.flagged.sum())
+        keep = None if accepted == self.n else ~self.flagged  # None: every row, nothing to copy
+        arrow_keep = None if keep is None else pa.array(keep)
+
+        def accepted_rows(values: Any) -> Any:
+            if keep is None:
+                return values
+            return values.filter(arrow_keep) if isinstance(values, pa.ChunkedArray) else values[keep]
+
+        data: dict[str, Any] = {}
+        for name, spec in self.spec.columns.items():
+            decoded = self.decoded.get(name)
+            if decoded is None:
+                if spec.default is not None:
+                    data[name] = pd.array([spec.default] * accepted, dtype="string")
+                continue
+            if not spec.required and spec.default is None and accepted_rows(decoded.blank).all():
+                continue  # no data in this column: absent, so the indicators needing it say so
+            values = accepted_rows(decoded.values)
+            data[name] = pd.arrays.ArrowStringArray(values) if isinstance(values, pa.ChunkedArray) else values
+        strings = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow")}
+        for name in self.raw.column_names:
+            if name not in self.spec.columns:
+                data[name] = accepted_rows(self.raw.column(name)).to_pandas(types_mapper=strings.get)
+        return pd.DataFrame(data, index=pd.RangeIndex(accepted))
+
+
+def _positions(values: pa.ChunkedArray, target: _Rows, key: str) -> np.ndarray:
+    """Row of ``target`` whose key each value names (the first such row), -1 when none."""
+    keys = target.key_values(key).combine_chunks()
+    found = pc.index_in(values, value_set=keys, skip_nulls=True)
+    return pc.fill_null(found, -1).to_numpy().astype(np.int64, copy=False)
+
+
+def _set_aside_unreferenced(rows: _Rows, column: str, positions: np.ndarray, target: _Rows) -> None:
+    noun = target.spec.noun
+    rows.set_aside(~rows.decoded[column].blank & (positions < 0), column, f"unknown {noun}")
+    known = positions >= 0
+    target_set_aside = np.zeros(rows.n, bool)
+    target_set_aside[known] = target.flagged[positions[known]]
+    rows.set_aside(target_set_aside, column, f"{noun} set aside")
+
+
+def _set_aside_duplicates(rows: _Rows) -> None:
+    """Copies of one id: all set aside when they differ; identical copies keep the first."""
+    key = rows.spec.key
+    codes, distinct = _factorize(rows.key_values(key))
+    present = codes >= 0
+    if len(distinct) == present.sum():
+        return  # every id once: the usual case
+    counts = np.bincount(codes[present], minlength=len(distinct))
+    where = np.flatnonzero(present & (counts[np.maximum(codes, 0)] > 1))
+    copies = rows.raw.take(pa.array(where)).to_pandas(types_mapper=pd.ArrowDtype)
+    copies.index = codes[where]  # the id, as a number
+    later_copy = copies.duplicated(keep="first").to_numpy()
+    versions = copies[~later_copy].index.value_counts()
+    conflicting = versions.reindex(copies.index).to_numpy() > 1
+    for selected, reason in ((conflicting, f"duplicate {key}"), (later_copy & ~conflicting, IDENTICAL_COPY)):
+        mask = np.zeros(rows.n, bool)
+        mask[where[selected]] = True
+        rows.set_aside(mask, key, reason)
+
+
+def _set_aside_reception_after_end(hoso: _Rows, events: _Rows, positions: np.ndarray, contract: Contract) -> None:
+    """A dossier whose end (first terminal event by precedence, spec §3) is before its reception."""
+    usable = ~events.flagged & (positions >= 0)
+    usable[usable] &= ~hoso.flagged[positions[usable]]
+    terminal = [(kind, level) for level, tier in enumerate(contract.dossier_end_events) for kind in tier]
+    kinds = pa.array([kind for kind, _ in terminal], pa.large_string())
+    found = pc.index_in(events.decoded["SuKien"].values, value_set=kinds)
+    tier = _per_row([level for _, level in terminal], pc.fill_null(found, -1).to_numpy(), -1, np.int64)
+    times = events.decoded["ThoiDiem"].values
+    end = np.full(hoso.n, np.datetime64("NaT"), dtype=NS)
+    for level in reversed(range(len(contract.dossier_end_events))):  # higher precedence overwrites
+        selected = usable & (tier == level)
+        if selected.any():
+            first = pd.Series(times[selected]).groupby(positions[selected]).min()
+            end[first.index.to_numpy()] = first.to_numpy()
+    reception = hoso.decoded["NgayTiepNhan"].values
+    day_only = end == end.astype("datetime64[D]").astype(NS)
+    compared = np.where(day_only, reception.astype("datetime64[D]").astype(NS), reception)
+    hoso.set_aside(end < compared, "NgayTiepNhan", RECEPTION_AFTER_END)
+
+
+# --------------------------------------------------------------------------- the result
+
+@dataclass(repr=False)
+class DossierData:
+    """A checked data folder: one DataFrame per contract table plus what was set aside and why."""
+
+    donvi: pd.DataFrame
+    tthc: pd.DataFrame
+    hoso: pd.DataFrame
+    hoso_su_kien: pd.DataFrame
+    tthc_donvi: pd.DataFrame | None
+    pakn: pd.DataFrame | None
+    congbo: pd.DataFrame | None
+    units: pd.DataFrame
+    quality: pd.DataFrame
+    set_aside: pd.DataFrame
+    files: dict[str, Path]
+    fingerprint: str
+    is_sample: bool
+    meta: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{t}={len(getattr(self, t))}" for t in self.files)
+        return f"DossierData({counts}; set aside {len(self.set_aside)}{'; sample' if self.is_sample else ''})"
+
+
+def quality_by_reason(data: DossierData) -> pd.DataFrame:
+    """Rows set aside per table and reason (tables in contract order, most frequent reason first).
+
+    >>> quality_by_reason(data)
+              table            reason  rows
+    0          hoso  unparseable date     3
+    """
+    if data.set_aside.empty:
+        return pd.DataFrame({"table": pd.Series(dtype="string"), "reason": pd.Series(dtype="string"),
+                             "rows": pd.Series(dtype="int64")})
+    order = {table: i for i, table in enumerate(data.files)}
+    counts = data.set_aside.groupby(["table", "reason"], observed=True).size().rename("rows").reset_index()
+    counts["_order"] = counts["table"].map(order)
+    return (counts.sort_values(["_order", "rows"], ascending=[True, False], kind="stable")
+            .drop(columns="_order").reset_index(drop=True))
+
+
+def _units(donvi: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    parent = donvi["MaDonViCha"] if "MaDonViCha" in donvi else pd.Series(pd.NA, index=donvi.index, dtype="string")
+    return pd.DataFrame({
+        "unit": donvi["MaDonVi"],
+        "name": donvi["TenDonVi"],
+        "level": donvi["Cap"].map(contract.unit_levels).astype("string"),
+        "parent": parent,
+    })
+
+
+def _fingerprint(files: dict[str, Path], marker: Path) -> str:
+    """sha256 over each input file's name and bytes, in contract table order, then the sample marker."""
+    digest = hashlib.sha256()
+    for path in [*files.values(), *([marker] if marker.is_file() else [])]:
+        digest.update(path.name.encode() + b"\0")
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _sample_meta(marker: Path) -> dict:
+    if not marker.is_file():
+        return {}
+    try:
+        return json.loads(marker.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{marker.name}: not valid JSON ({exc}; expected the sample generator's marker)") from None
+
+
+def load_dossiers(folder: str | Path, *, column_names: str | Path | None = None) -> DossierData:
+    """Load and check a data folder in the chiso data contract (rules in the module docstring).
+
+    ``column_names``: a header-alias file (same layout as ``params/columns.yaml``) whose
+    names are accepted in addition to those of ``params/columns.yaml``.
+
+    >>> data = load_dossiers("data/sample")
+    >>> data.quality
+              table          file  rows_read  accepted  set_aside
+    0         donvi     donvi.csv        164       164          0
+    """
+    folder = Path(folder)
+    contract = load_contract()
+    headers = load_column_names(contract, column_names)
+    files = _find_files(folder, contract)
+    checked: dict[str, _Rows] = {}
+    for table, path in files.items():
+        spec = contract.tables[table]
+        raw, row_numbers = _read_table_file(path)
+        raw, yes_if_present = _canonical_headers(raw, spec, headers[table], path)
+        rows = checked[table] = _Rows(spec, path, raw, row_numbers, yes_if_present, contract)
+        positions = {column: _positions(rows.key_values(column), checked[target], contract.tables[target].key)
+                     for column, target in spec.references.items()}
+        if table == "hoso_su_kien":
+            _set_aside_reception_after_end(checked["hoso"], rows, positions["MaHoSo"], contract)
+        for column, target in spec.references.items():
+            _set_aside_unreferenced(rows, column, positions[column], checked[target])
+        if spec.key:
+            _set_aside_duplicates(rows)
+
+    frames: dict[str, pd.DataFrame] = {}
+    quality, set_aside = [], []
+    for table, rows in checked.items():
+        frames[table] = rows.frame()
+        records = rows.records()
+        if rows.n != len(frames[table]) + len(records):
+            raise ChisoError(f"{rows.path.name}: internal error: {rows.n} rows read but "
+                             f"{len(frames[table])} accepted + {len(records)} set aside")
+        quality.append((table, rows.path.name, rows.n, len(frames[table]), len(records)))
+        records.insert(0, "table", table)
+        records.insert(1, "file", rows.path.name)
+        set_aside.append(records)
+    set_aside_frame = pd.concat(set_aside, ignore_index=True).astype(
+        {column: "int64" if column == "row" else "string" for column in SET_ASIDE_COLUMNS})
+    marker = folder / SAMPLE_MARKER
+    return DossierData(
+        donvi=frames["donvi"], tthc=frames["tthc"], hoso=frames["hoso"], hoso_su_kien=frames["hoso_su_kien"],
+        tthc_donvi=frames.get("tthc_donvi"), pakn=frames.get("pakn"), congbo=frames.get("congbo"),
+        units=_units(frames["donvi"], contract),
+        quality=pd.DataFrame(quality, columns=QUALITY_COLUMNS).astype({"table": "string", "file": "string"}),
+        set_aside=set_aside_frame[SET_ASIDE_COLUMNS],
+        files=dict(files), fingerprint=_fingerprint(files, marker),
+        is_sample=marker.is_file(), meta=_sample_meta(marker),
+    )

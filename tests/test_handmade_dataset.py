@@ -1,0 +1,99 @@
+"""An independent dataset in the data contract, built by hand around the rules of spec §3,
+run end to end through `chiso compute` (CSV files -> loader -> indicators -> CSV).
+
+Every expected numerator and denominator below was worked out by hand from
+tests/data/handmade/*.csv; the comments give the reasoning (dossiers A* belong to the
+department T00.01, B* to the commune T00.101; the commune T00.102 has nothing).
+Vietnam's 2026 holidays inside Q2: Mon 27/4 (Giỗ Tổ, observed), Thu 30/4, Fri 1/5.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from chiso.cli import main
+
+DATA = Path(__file__).parent / "data" / "handmade"
+
+
+def compute(tmp_path, period, as_of=None):
+    out = tmp_path / f"{period}-{as_of}.csv"
+    argv = ["compute", "--data", str(DATA), "--period", period, "--out", str(out)]
+    if as_of:
+        argv += ["--as-of", as_of]
+    assert main(argv) == 0
+    table = pd.read_csv(out, dtype={"unit": str, "indicator": str})
+    return table.set_index(["unit", "indicator"])
+
+
+def fraction(table, unit, indicator):
+    row = table.loc[(unit, indicator)]
+    return (row["numerator"], row["denominator"])
+
+
+@pytest.fixture(scope="module")
+def q2(tmp_path_factory):
+    return compute(tmp_path_factory.mktemp("q2"), "2026-Q2")
+
+
+def test_on_time_quarter(q2):
+    # In scope (D1): A1 on time; A2 two supplement requests => overdue; A3 one pending
+    # request => end = request, on time; A4 citizen's 2 days subtracted => on time; A5 no due
+    # date, 5 working days skip 27/4, 30/4, 1/5 => due 6/5, done 5/5 => on time; A6 carried
+    # over from Q1 => on time; A8 in progress within due; A9 in progress past due => overdue;
+    # A11 rejected before due; A12 withdrawn after acceptance. Out: A7 (finished in Q1),
+    # A10 (withdrawn before acceptance).
+    assert fraction(q2, "T00.01", "2.1") == (8, 10)
+    # B1 on time, B2 due 4/5 (1 working day after 29/4 across the holidays), done 4/5 16:00;
+    # B3 finished after due.
+    assert fraction(q2, "T00.101", "2.1") == (2, 3)
+    assert fraction(q2, "T00.102", "2.1") == (0, 0)
+    assert fraction(q2, "T00", "2.1") == (10, 13)  # the province rolls up its units
+
+
+def test_on_time_as_of(tmp_path):
+    # As of 10/4: A1 on time, A2 overdue, A3 pending, A4 in progress with 2 citizen days,
+    # A6 carried over.
+    table = compute(tmp_path, "2026-Q2", as_of="2026-04-10")
+    assert fraction(table, "T00.01", "2.1") == (4, 5)
+    assert fraction(table, "T00.101", "2.1") == (0, 0)
+
+
+def test_on_time_month(tmp_path):
+    # April: A5 still in progress on 30/4, due 6/5 => on time; B2 in progress, due 4/5.
+    table = compute(tmp_path, "2026-04")
+    assert fraction(table, "T00.01", "2.1") == (5, 6)
+    assert fraction(table, "T00.101", "2.1") == (2, 2)
+
+
+def test_synced(q2):
+    # Received in Q2 and accepted: A1 A2 A3 A4 A5 A8 A9 A11 A12 (A12 blank = not synced).
+    assert fraction(q2, "T00.01", "1.4") == (6, 9)
+    # Booleans spelled x / có / không.
+    assert fraction(q2, "T00.101", "1.4") == (2, 3)
+
+
+def test_feedback(q2):
+    # P1 handled in 13 working days (unsatisfied); P2 handled after 15; P3 open, not yet
+    # past 15; P4 open past 15; P5 received in Q1.
+    assert fraction(q2, "T00.101", "5.1") == (2, 4)
+    assert fraction(q2, "T00.101", "5.2") == (1, 4)
+    assert fraction(q2, "T00.01", "5.1") == (1, 1)
+    # No feedback at all: zero denominator, full points.
+    row = q2.loc[("T00.102", "5.1")]
+    assert (row["denominator"], row["points"]) == (0, 6)
+    assert fraction(q2, "T00", "5.1") == (3, 5)
+
+
+def test_dossier_satisfaction(q2):
+    # D1: 10 in scope minus A2, A9 (overdue), A4 (rated unsatisfied), A11 (a PAKN about it).
+    assert fraction(q2, "T00.01", "5.3") == (6, 10)
+    assert fraction(q2, "T00.101", "5.3") == (2, 3)
+
+
+def test_missing_columns_are_no_data_not_zero(q2):
+    # hoso has no KetQuaDienTu / SoHoa / TaiSuDung columns.
+    for code in ("4.1", "4.2", "4.3"):
+        row = q2.loc[("T00.01", code)]
+        assert pd.isna(row["numerator"]) and pd.isna(row["points"])
