@@ -1,13 +1,12 @@
-r"""Vietnamese text formats for reports, and escaping for every markup a name goes into.
+"""Vietnamese text formats for reports: numbers, percentages, changes, dates.
 
 Numbers follow the vi_VN locale (babel): ``.`` groups thousands, ``,`` marks decimals;
 dates are dd/mm/yyyy. Values are rounded half up (as the portal rounds points) before
 they are formatted, so a displayed figure never disagrees with a computed one. A
 missing value prints as an em dash, never as 0.
 
-Names of units and procedures come from input files and may hold any character:
-:func:`md_escape` makes one safe inside Markdown (and inside a pipe-table cell),
-:func:`typst_string` inside Typst code, :func:`html.escape` (standard library) inside HTML.
+Escaping for Markdown and Typst lives in :mod:`chiso.render` (``escape_markdown``,
+``escape_typst_string``), for HTML in the standard library (``html.escape``).
 
 Example
 -------
@@ -15,13 +14,10 @@ Example
 ('1.234,50', '2,68', '1.234', '95,80%')
 >>> signed(2.345), signed(-1.2), signed(float("nan"))
 ('+2,35', '−1,20', '—')
->>> md_escape("<b>A | *x*</b>")
-'\\<b\\>A \\| \\*x\\*\\</b\\>'
 """
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 import pandas as pd
@@ -90,31 +86,3 @@ def date_time(value) -> str:
 def days(value, decimals: int = 1) -> str:
     """A duration in days: ``2.25`` → ``"2,3 ngày"``."""
     return MISSING if is_missing(value) else f"{number(value, decimals)} ngày"
-
-
-# Every ASCII punctuation mark that means something in pandoc Markdown, plus the pipe
-# that ends a table cell. Pandoc (and CommonMark) read a backslash before any ASCII
-# punctuation as the literal character.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~^$@&:\"'])")
-_WHITESPACE = re.compile(r"\s+")
-
-
-def md_escape(text) -> str:
-    """Make any text literal in Markdown, on one line (safe in a pipe-table cell).
-
-    >>> md_escape("Sở Tư pháp")
-    'Sở Tư pháp'
-    """
-    if is_missing(text):
-        return MISSING
-    return _MD_SPECIAL.sub(r"\\\1", _WHITESPACE.sub(" ", str(text)).strip())
-
-
-def typst_string(text) -> str:
-    r"""A Typst string literal (code mode): no markup inside it is interpreted.
-
-    >>> print(typst_string('a "b" \\ #c'))
-    "a \"b\" \\ #c"
-    """
-    body = _WHITESPACE.sub(" ", "" if is_missing(text) else str(text)).strip()
-    return '"' + body.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -89,6 +89,7 @@ from typing import Any
 import numpy as np
 import openpyxl
 import pandas as pd
+import pandera.pandas as pandera
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -700,6 +701,30 @@ class _Rows:
         return pd.DataFrame(data, index=pd.RangeIndex(accepted))
 
 
+_PANDAS_DTYPES = {"code": "string", "text": "string", "enum": "string", "bool": "bool",
+                  "date": "datetime64[ns]", "number": "float64"}
+
+
+def accepted_schema(spec: TableSpec) -> pandera.DataFrameSchema:
+    """The pandera schema every accepted table satisfies: the in-memory contract.
+
+    Required columns are present and never null; each contract column has its dtype
+    (``string``, ``bool``, ``datetime64[ns]``, ``float64``, or the column's own ``dtype``
+    such as KenhNop's ``Int8``); enumerations hold only their allowed values. Optional
+    columns may be absent; columns outside the contract pass through (``strict=False``).
+
+    >>> accepted_schema(load_contract().tables["donvi"]).columns["Cap"].nullable
+    False
+    """
+    columns = {}
+    for name, column in spec.columns.items():
+        dtype = column.dtype if column.dtype != "string" else _PANDAS_DTYPES[column.type]
+        checks = [pandera.Check.isin(list(column.values))] if column.type == "enum" and column.values else []
+        columns[name] = pandera.Column(dtype, checks=checks, nullable=not column.required,
+                                       required=column.required or column.default is not None)
+    return pandera.DataFrameSchema(columns, strict=False, name=spec.name)
+
+
 def _positions(values: pa.ChunkedArray, target: _Rows, key: str) -> np.ndarray:
     """Row of ``target`` whose key each value names (the first such row), -1 when none."""
     keys = target.key_values(key).combine_chunks()
@@ -864,6 +889,11 @@ def load_dossiers(folder: str | Path, *, column_names: str | Path | None = None)
     quality, set_aside = [], []
     for table, rows in checked.items():
         frames[table] = rows.frame()
+        try:  # what every indicator relies on; a failure here is a chiso bug, not bad input
+            accepted_schema(rows.spec).validate(frames[table], lazy=True)
+        except pandera.errors.SchemaErrors as exc:
+            raise ChisoError(f"{rows.path.name}: internal error: accepted rows break the contract: "
+                             f"{exc.failure_cases.head(3).to_dict('records')}") from exc
         records = rows.records()
         if rows.n != len(frames[table]) + len(records):
             raise ChisoError(f"{rows.path.name}: internal error: {rows.n} rows read but "

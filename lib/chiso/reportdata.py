@@ -1,0 +1,495 @@
+"""Report data: the figures every report of a run shows, computed once, stored in ``<run>/_data/``.
+
+The batch runner calls :func:`build_report_data` once per run; each notebook then calls
+:func:`load_report_data` (cheap: a few small parquet files, cached per process) and
+never computes an indicator itself. Tables (all long, one row per period and unit):
+
+- ``units``: unit, name, level, parent;
+- ``indicators``: period, unit, indicator, name, group, numerator, denominator, ratio,
+  value (2.2's average days), points, max_points, points_lost, threshold, rule, status,
+  source_note (shown in reports: official block, DVCQG's data-quality flags), detail (the
+  computation's own note, e.g. which input is missing; not shown), numerator_to_full (how
+  many more dossiers / procedures / PAKN restore full points,
+  :func:`chiso.scoring.numerator_to_full`);
+- ``groups``: period, unit, group, group_name, points, max_points;
+- ``totals``: period, unit, name, level, total, band, band_code, rank, rank_of;
+- internal edition only: ``overdue``, ``supplements``, ``pauses``, ``late_pakn``
+  (dossier drill-down, see :func:`_drilldown`). The public edition never loads the
+  event history's officials (MaCanBo) or any personal data, not even into ``_data``.
+
+``status`` of a sub-indicator row is one of ``ok``, ``no_data`` (nothing to compute
+from: shown as "chưa có số liệu", never as 0), ``not_scored`` (2.2), ``not_applicable``
+(commune-level policy of the methodology) and ``official`` (the online-services block
+3.1–3.3 from official results: DVCQG's points, not recomputed).
+
+Period coverage (trend, change since the previous quarter): the quarter asked for and,
+where data exists, the three quarters before it — from the same dossier data (a quarter
+is covered when at least half as many dossiers were received in it as in the reported
+quarter, see :data:`MIN_TREND_SHARE`), or from the official folder's per-period
+subfolders (``2026-Q2/``, ...).
+
+Example
+-------
+>>> rd = build_report_data("official:tests/data/dvcqg-phu-tho-2026", 2026, 3,
+...                        "qd766-2022", Path("reports/2026-Q3"))      # doctest: +SKIP
+>>> rd = load_report_data("reports/2026-Q3/_data")                      # doctest: +SKIP
+>>> rd.current("totals").query("level == 'department'")[["name", "total", "rank"]].head(2)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from chiso import __version__
+from chiso.errors import ChisoError, InputError
+from chiso.methodology import Methodology, load_methodology
+from chiso.paths import PROJECT_ROOT
+from chiso.period import Period
+from chiso.scoring import group_scores, numerator_to_full, unit_scores
+
+DATA_DIR_NAME = "_data"
+META_FILE = "meta.json"
+PUBLIC_TABLES = ("units", "indicators", "groups", "totals")
+INTERNAL_TABLES = ("overdue", "supplements", "pauses", "late_pakn")
+TREND_QUARTERS = 4
+# An earlier quarter of dossier data counts as covered when at least half as many
+# dossiers were received in it as in the reported quarter. An export that starts later
+# still holds the few older dossiers that were open when it starts: their quarter is
+# not covered, and scoring it would show a meaningless trend.
+MIN_TREND_SHARE = 0.5
+SAMPLE_SEED = 766
+SAMPLE_ROOT = PROJECT_ROOT / "data" / "sample"
+LOCAL_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
+# The pseudo-indicator under which official results carry DVCQG's online-services
+# total (3.1–3.3): its formula is not public, so it is shown as published.
+ONLINE_BLOCK = "3.1-3.3"
+ONLINE_BLOCK_NAME = "Cung cấp dịch vụ công trực tuyến (3.1–3.3, điểm chính thức của khối)"
+SOURCE_LABELS = {
+    "sample": "Dữ liệu mẫu (hư cấu), tính theo dữ liệu hồ sơ",
+    "dossiers": "Tính từ dữ liệu hồ sơ của hệ thống giải quyết TTHC",
+    "official": "Kết quả chính thức của Cổng Dịch vụ công quốc gia (điểm tính lại từ tử số, mẫu số)",
+}
+NOTE_OFFICIAL_BLOCK = "chính thức, không tính lại"
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the reports of one run show (see the module docstring for the columns).
+
+    Shared between notebooks of a kernel through the cache of :func:`load_report_data`:
+    treat the tables as read-only.
+    """
+
+    meta: dict
+    units: pd.DataFrame
+    indicators: pd.DataFrame
+    groups: pd.DataFrame
+    totals: pd.DataFrame
+    overdue: pd.DataFrame | None = None
+    supplements: pd.DataFrame | None = None
+    pauses: pd.DataFrame | None = None
+    late_pakn: pd.DataFrame | None = None
+
+    @property
+    def period(self) -> str:
+        """Code of the reported quarter, e.g. ``2026-Q2``."""
+        return self.meta["period"]
+
+    @property
+    def previous_period(self) -> str | None:
+        """Code of the quarter before, when the data covers it."""
+        code = Period.parse(self.period).previous().code
+        return code if code in self.meta["periods"] else None
+
+    @property
+    def is_sample(self) -> bool:
+        return bool(self.meta["is_sample"])
+
+    @property
+    def internal(self) -> bool:
+        return self.meta["edition"] == "internal"
+
+    def period_label(self, code: str) -> str:
+        """Vietnamese name of a covered period: ``2026-Q2`` → ``Quý 2/2026``."""
+        return self.meta["period_labels"][code]
+
+    def current(self, table: str) -> pd.DataFrame:
+        """Rows of ``indicators``, ``groups`` or ``totals`` for the reported quarter."""
+        frame = getattr(self, table)
+        return frame[frame["period"] == self.period]
+
+    def unit_total(self, unit: str) -> pd.Series:
+        """The unit's row of ``totals`` for the reported quarter (ChisoError if unknown)."""
+        rows = self.current("totals")
+        rows = rows[rows["unit"] == unit]
+        if rows.empty:
+            raise ChisoError(f"unit {unit!r} is not in the report data of {self.period} (see units.parquet)")
+        return rows.iloc[0]
+
+
+# --------------------------------------------------------------------------- build
+
+
+def build_report_data(
+    source: str,
+    year: int,
+    quarter: int,
+    methodology: Methodology | str | Path,
+    out_dir: Path,
+    scale: str = "small",
+    edition: str = "public",
+) -> ReportData:
+    """Compute the quarter (and up to 3 quarters before it) and store it in ``out_dir/_data``.
+
+    ``source`` is ``sample`` (generated under ``data/sample/<scale>-766/`` on first use),
+    ``dossiers:DIR`` (a data folder in the data contract) or ``official:DIR`` (DVCQG
+    responses: the six files of one period, or one subfolder per period).
+    """
+    if edition not in ("public", "internal"):
+        raise ChisoError(f"edition {edition!r} not understood: expected public or internal")
+    if not isinstance(methodology, Methodology):
+        methodology = load_methodology(methodology)
+    period = Period.quarter(year, quarter)
+    kind, location = _parse_source(source)
+    drilldown: dict[str, pd.DataFrame] = {}
+    if kind == "official":
+        scored, units, fingerprint, province = _official_periods(location, period, methodology)
+    else:
+        folder = _sample_folder(scale, year) if kind == "sample" else location
+        scored, units, fingerprint, province, data = _computed_periods(folder, period, methodology)
+        # A folder written by the sample generator is sample data, however it was named.
+        kind = "sample" if data.is_sample else "dossiers"
+        if edition == "internal":
+            drilldown = _drilldown(data, period, methodology)
+    report_data = assemble_report_data(
+        scored, units, methodology, period,
+        source_kind=kind, province=province, fingerprint=fingerprint, edition=edition, drilldown=drilldown,
+    )
+    write_report_data(report_data, Path(out_dir) / DATA_DIR_NAME)
+    return report_data
+
+
+def assemble_report_data(
+    scored: dict[str, pd.DataFrame],
+    units: pd.DataFrame,
+    methodology: Methodology,
+    period: Period,
+    *,
+    source_kind: str,
+    province: str | None,
+    fingerprint: str,
+    edition: str = "public",
+    drilldown: dict[str, pd.DataFrame] | None = None,
+) -> ReportData:
+    """ReportData from scored sub-indicator tables, one per covered period code.
+
+    ``scored[code]`` is a long table as :func:`chiso.scoring.score_indicators` returns
+    it (unit, indicator, numerator, denominator, ratio, points, max_points, and
+    optionally value, status, not_applicable, data_quality_message); ``units`` has
+    unit, name, level, parent. Groups, totals, bands and ranks are derived here.
+    """
+    indicators = _indicator_table(scored, methodology)
+    # group_scores places rows by methodology code; the official online-services block
+    # stands in for 3.1–3.3, so it is summed under 3.1's code (3.1 has no row of its own then).
+    block_as_member = indicators["indicator"].replace(ONLINE_BLOCK, "3.1")
+    groups = group_scores(indicators.assign(indicator=block_as_member), methodology,
+                          unit_columns=("period", "unit"))[["period", "unit", "group", "group_name", "points",
+                                                            "max_points"]]
+    totals = pd.concat(
+        [unit_scores(g.drop(columns="period"), methodology, units[units["unit"].isin(g["unit"])]).assign(period=code)
+         for code, g in groups.groupby("period", sort=False)],
+        ignore_index=True,
+    )[["period", "unit", "name", "level", "total", "band", "band_code", "rank", "rank_of"]]
+    codes = sorted(scored, key=lambda c: Period.parse(c).start)
+    meta = {
+        "period": period.code,
+        "period_label": period.label_vi,
+        "period_start": f"{period.start:%d/%m/%Y}",
+        "period_end": f"{period.end:%d/%m/%Y}",
+        "periods": codes,
+        "period_labels": {c: Period.parse(c).label_vi for c in codes},
+        "source_kind": source_kind,
+        "source_label": SOURCE_LABELS[source_kind],
+        "is_sample": source_kind == "sample",
+        "province": province,
+        "edition": edition,
+        "methodology_id": methodology.id,
+        "methodology_version": methodology.version,
+        "methodology_title": methodology.title,
+        "methodology_source": methodology.source,
+        "commune_not_applicable": methodology.settings.get("commune_not_applicable", "full"),
+        "groups": [{"code": g.code, "name": g.name, "max_points": g.max_points} for g in methodology.groups],
+        "bands": [{"code": b.code, "name": b.name, "min": b.min, "color": b.color} for b in methodology.bands],
+        "generated_at": datetime.now(LOCAL_TIME).isoformat(timespec="seconds"),
+        "input_fingerprint": fingerprint,
+        "chiso_version": __version__,
+    }
+    return ReportData(
+        meta=meta,
+        units=units[["unit", "name", "level", "parent"]].reset_index(drop=True),
+        indicators=indicators,
+        groups=groups.reset_index(drop=True),
+        totals=totals,
+        **((drilldown or {}) if edition == "internal" else {}),
+    )
+
+
+def _parse_source(source: str) -> tuple[str, Path | None]:
+    kind, _, location = str(source).partition(":")
+    if kind == "sample" and not location:
+        return kind, None
+    if kind in ("official", "dossiers") and location:
+        folder = Path(location)
+        if not folder.is_dir():
+            raise InputError(f"{folder}: no such folder (source {source!r})")
+        return kind, folder
+    raise ChisoError(f"source {source!r} not understood: expected sample, official:DIR or dossiers:DIR")
+
+
+def _sample_folder(scale: str, year: int) -> Path:
+    """The sample data folder, generated on first use (into a temporary folder, then
+    renamed, so that an interrupted generation never leaves a half-written sample)."""
+    from chiso.sources.sample import write_sample
+
+    folder = SAMPLE_ROOT / f"{scale}-{SAMPLE_SEED}"
+    marker = folder / "_sample.json"
+    if not marker.is_file():
+        partial = folder.with_name(folder.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        try:
+            write_sample(partial, year=year, scale=scale, seed=SAMPLE_SEED, fmt="parquet")
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        shutil.rmtree(folder, ignore_errors=True)
+        partial.rename(folder)
+    made_for = json.loads(marker.read_text(encoding="utf-8")).get("year")
+    if made_for is not None and int(made_for) != year:
+        raise ChisoError(f"{folder} holds sample data for {made_for}, not {year}: delete the folder "
+                         f"to generate a sample for {year}")
+    return folder
+
+
+def _trend_periods(period: Period) -> list[Period]:
+    """The quarter and the three before it, oldest first."""
+    return [period.previous(n) for n in range(TREND_QUARTERS - 1, 0, -1)] + [period]
+
+
+def _computed_periods(folder: Path, period: Period, methodology: Methodology):
+    from chiso.indicators import compute_scores
+    from chiso.sources.dossiers import load_dossiers
+
+    data = load_dossiers(folder)
+    received = data.hoso["NgayTiepNhan"]
+    reported = int(received.between(period.start, period.end).sum())
+    scored = {}
+    for p in _trend_periods(period):
+        count = int(received.between(p.start, p.end).sum())
+        if p == period or (count > 0 and count >= MIN_TREND_SHARE * reported):
+            scored[p.code] = compute_scores(data, p, methodology)
+    units = data.units
+    province = units.loc[units["level"] == "province", "name"]
+    return scored, units, data.fingerprint, (province.iloc[0] if len(province) else None), data
+
+
+def _official_periods(folder: Path, period: Period, methodology: Methodology):
+    from chiso.sources.official import load_official, score_official
+
+    per_period = {}
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+        try:
+            per_period[Period.parse(sub.name).code] = sub
+        except ChisoError:
+            continue  # not a period folder
+    if not per_period:
+        # The six files of one period, directly in the folder.
+        folders = {period.code: folder}
+    elif period.code in per_period:
+        folders = {p.code: per_period[p.code] for p in _trend_periods(period) if p.code in per_period}
+    else:
+        raise InputError(
+            f"{folder}: no subfolder for {period.code} (found: {', '.join(sorted(per_period))}); "
+            f"expected one folder per period named like {period.code}"
+        )
+    scored, units, province = {}, [], None
+    for code, sub in folders.items():
+        official = load_official([sub])
+        scored[code] = score_official(official, methodology)
+        units.append(official.units)
+        province = official.province or province  # the latest period's name, like the units
+    units = pd.concat(units[::-1], ignore_index=True).drop_duplicates("unit")  # latest names win
+    files = sorted(f for sub in folders.values() for f in sub.glob("*.json"))
+    return scored, units, _fingerprint(files, folder), province
+
+
+def _fingerprint(files: list[Path], root: Path) -> str:
+    """sha256 over every input file's relative name and bytes (same inputs, same value)."""
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()
+
+
+def _indicator_table(scored: dict[str, pd.DataFrame], methodology: Methodology) -> pd.DataFrame:
+    """One row per period, unit and sub-indicator of the methodology, in methodology order.
+
+    A sub-indicator the source gave no row for is kept as ``no_data`` (never 0), except
+    3.1–3.3 when the official online-services block stands for them.
+    """
+    ind_info = methodology.indicator_table().set_index("indicator")
+    block_group = methodology.indicator("3.1").group if "3.1" in methodology.codes else None
+    block_members = [c for c in ("3.1", "3.2", "3.3") if c in methodology.codes]
+    frames = []
+    for code, rows in scored.items():
+        rows = rows.assign(period=code)
+        has_block = rows["indicator"].eq(ONLINE_BLOCK)
+        expected = pd.MultiIndex.from_product([rows["unit"].unique(), methodology.codes], names=["unit", "indicator"])
+        present = pd.MultiIndex.from_frame(rows[["unit", "indicator"]])
+        missing = expected.difference(present).to_frame(index=False)
+        blocked = rows.loc[has_block, "unit"]
+        missing = missing[~(missing["unit"].isin(blocked) & missing["indicator"].isin(block_members))]
+        frames.append(pd.concat([rows, missing.assign(period=code)], ignore_index=True))
+    table = pd.concat(frames, ignore_index=True)
+    for column in ("numerator", "denominator", "ratio", "value", "points", "max_points"):
+        table[column] = pd.to_numeric(table[column], errors="coerce") if column in table else np.nan
+    is_block = table["indicator"].eq(ONLINE_BLOCK)
+    # 2.2 (not scored): computed data carries the average as numerator / denominator
+    # (total working days / finished dossiers), official data as a published value.
+    analysis_only = table["indicator"].map(ind_info["rule"]).eq("not_scored")
+    table["value"] = table["value"].where(~analysis_only | table["value"].notna(), table["ratio"])
+    table["name"] = table["indicator"].map(ind_info["name"]).where(~is_block, ONLINE_BLOCK_NAME)
+    table["group"] = table["indicator"].map(ind_info["group"]).where(~is_block, block_group)
+    table["rule"] = table["indicator"].map(ind_info["rule"]).where(~is_block, "official")
+    table["threshold"] = table["indicator"].map(ind_info["threshold"])
+    table["max_points"] = table["max_points"].fillna(table["indicator"].map(ind_info["max_points"]))
+    table["points_lost"] = table["max_points"] - table["points"]
+    table["status"] = _status(table, is_block)
+    table["source_note"] = _source_note(table, is_block)
+    table["detail"] = table["note"] if "note" in table else pd.NA
+    table["numerator_to_full"] = [
+        numerator_to_full(methodology.indicator(code), num, den) if code in ind_info.index and lost > 0 else None
+        for code, num, den, lost in zip(table["indicator"], table["numerator"], table["denominator"],
+                                        table["points_lost"].fillna(0))
+    ]
+    table["numerator_to_full"] = table["numerator_to_full"].astype("Int64")
+    order = {c: n for n, c in enumerate(methodology.codes)}
+    order[ONLINE_BLOCK] = order.get("3.1", 0) - 0.5
+    table = table.assign(_order=table["indicator"].map(order)).sort_values(["period", "unit", "_order"])
+    columns = ["period", "unit", "indicator", "name", "group", "numerator", "denominator", "ratio", "value",
+               "points", "max_points", "points_lost", "threshold", "rule", "status", "source_note", "detail",
+               "numerator_to_full"]
+    out = table[columns].reset_index(drop=True)
+    for column in ("period", "unit", "indicator", "name", "group", "rule", "status", "source_note", "detail"):
+        out[column] = out[column].astype("string")
+    return out
+
+
+def _status(table: pd.DataFrame, is_block: pd.Series) -> pd.Series:
+    not_applicable = table["not_applicable"].fillna(False).astype(bool) if "not_applicable" in table else False
+    status = np.select(
+        [is_block, table["rule"].eq("not_scored"), not_applicable, table["points"].isna()],
+        ["official", "not_scored", "not_applicable", "no_data"],
+        default="ok",
+    )
+    return pd.Series(status, index=table.index)
+
+
+def _source_note(table: pd.DataFrame, is_block: pd.Series) -> pd.Series:
+    """Notes shown beside a sub-indicator: official block, DVCQG's data-quality flags."""
+    note = pd.Series("", index=table.index, dtype="object")
+    if "data_quality_message" in table:
+        flagged = table["data_quality_message"].notna() & ~is_block
+        note[flagged] = "Cổng DVCQG lưu ý: " + table.loc[flagged, "data_quality_message"].astype(str)
+    note[is_block] = NOTE_OFFICIAL_BLOCK
+    return note
+
+
+def _drilldown(data, period: Period, methodology: Methodology) -> dict[str, pd.DataFrame]:
+    """Internal edition only: the dossiers and PAKN behind lost points, per handling unit.
+
+    - ``overdue``: dossiers in scope not on time (2.1) — unit, MaHoSo, MaTTHC, TenTTHC,
+      BuocXuLy and responsible_official (MaCanBo of the official holding the dossier when
+      it went past its step's or its total deadline), reason, received, due, end;
+    - ``supplements``: dossiers with more than one supplement request — unit, MaHoSo,
+      MaTTHC, TenTTHC, requests;
+    - ``pauses``: dossiers paused (tạm dừng) before their end — unit, MaHoSo, MaTTHC,
+      TenTTHC, paused_days (calendar days), on_time;
+    - ``late_pakn``: PAKN handled late or open past the deadline — unit, MaPAKN,
+      NgayTiepNhan, deadline, NgayXuLyXong, working_days, late_reason.
+    """
+    from chiso.indicators import dossier_outcomes, late_pakn
+
+    outcomes = dossier_outcomes(data, period, methodology)
+    names = data.tthc.drop_duplicates("MaTTHC").set_index("MaTTHC")["TenTTHC"]
+    outcomes = outcomes.assign(unit=outcomes["MaDonVi"], TenTTHC=outcomes["MaTTHC"].map(names))
+    dossier = ["unit", "MaHoSo", "MaTTHC", "TenTTHC"]
+    overdue = outcomes.loc[~outcomes["on_time"], dossier + ["responsible_step", "responsible_official",
+                                                           "overdue_reason", "received", "due", "end"]]
+    overdue = overdue.rename(columns={"responsible_step": "BuocXuLy", "overdue_reason": "reason"})
+    supplements = outcomes.loc[outcomes["supplement_requests"] > 1, dossier + ["supplement_requests"]]
+    pauses = outcomes.loc[outcomes["paused_days"] > 0, dossier + ["paused_days", "on_time"]]
+    if data.pakn is None:
+        late = pd.DataFrame(columns=["unit", "MaPAKN", "NgayTiepNhan", "deadline", "NgayXuLyXong",
+                                     "working_days", "late_reason"])
+    else:
+        late = late_pakn(data, period, methodology).rename(columns={"MaDonVi": "unit"})
+    return {
+        "overdue": overdue.reset_index(drop=True),
+        "supplements": supplements.rename(columns={"supplement_requests": "requests"}).reset_index(drop=True),
+        "pauses": pauses.reset_index(drop=True),
+        "late_pakn": late[["unit", "MaPAKN", "NgayTiepNhan", "deadline", "NgayXuLyXong", "working_days",
+                           "late_reason"]].reset_index(drop=True),
+    }
+
+
+# --------------------------------------------------------------------------- store / load
+
+
+def write_report_data(report_data: ReportData, data_dir: Path) -> None:
+    """Replace ``data_dir`` with the tables (parquet) and meta.json, written last.
+
+    The folder is emptied first so that a public run never keeps an earlier internal
+    run's drill-down files.
+    """
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    for name in (*PUBLIC_TABLES, *INTERNAL_TABLES):
+        frame = getattr(report_data, name)
+        if frame is not None:
+            frame.to_parquet(data_dir / f"{name}.parquet", index=False)
+    (data_dir / META_FILE).write_text(json.dumps(report_data.meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    for f in data_dir.iterdir():
+        f.chmod(0o444)
+
+
+def load_report_data(data_dir: str | Path) -> ReportData:
+    """Read ``<run>/_data`` (cached per process until meta.json changes)."""
+    data_dir = Path(data_dir).resolve()
+    meta_file = data_dir / META_FILE
+    try:
+        stamp = meta_file.stat().st_mtime_ns
+    except FileNotFoundError:
+        raise ChisoError(f"{data_dir}: no {META_FILE}; build the report data first (chiso report)") from None
+    return _load_cached(str(data_dir), stamp)
+
+
+@lru_cache(maxsize=4)
+def _load_cached(data_dir: str, stamp: int) -> ReportData:
+    folder = Path(data_dir)
+    meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    names = PUBLIC_TABLES + (INTERNAL_TABLES if meta["edition"] == "internal" else ())
+    tables = {n: pd.read_parquet(folder / f"{n}.parquet") for n in names if (folder / f"{n}.parquet").is_file()}
+    missing = [n for n in PUBLIC_TABLES if n not in tables]
+    if missing:
+        raise ChisoError(f"{folder}: missing {', '.join(m + '.parquet' for m in missing)}")
+    return ReportData(meta=meta, **tables)

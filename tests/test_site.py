@@ -1,0 +1,94 @@
+"""The static site: every unit listed, names escaped, offline, links only to existing reports."""
+
+import html
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from chiso import site
+from tiny_report import EVIL_NAME, tiny_report_data
+
+
+class Collector(HTMLParser):
+    """Tags, attributes and text of a page; fails on tags closed out of order."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.links, self.scripts, self.rows, self.text = [], [], 0, 0, []
+
+    VOID = {"meta", "input", "br", "img", "link"}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag not in self.VOID:
+            self.stack.append(tag)
+        if tag == "a":
+            self.links.append(attrs["href"])
+        if tag == "script":
+            self.scripts += 1
+            assert "src" not in attrs
+        if tag == "tr" and "data-search" in attrs:
+            self.rows += 1
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes <{self.stack[-1] if self.stack else None}>"
+        self.stack.pop()
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    for name in ("P.html", "D1.html", "D1.pdf", "D3.html", "tong-hop.html", "tong-hop.pdf", "bang-xep-hang.xlsx"):
+        (tmp_path / name).write_text("x")
+    return tmp_path
+
+
+def parse(path):
+    page = path.read_text(encoding="utf-8")
+    collector = Collector()
+    collector.feed(page)
+    collector.close()
+    assert collector.stack == [], "unclosed tags"
+    return page, collector
+
+
+def test_site_lists_units_and_links_existing_reports(run_dir):
+    path = site.write_site(tiny_report_data(), run_dir)
+    assert path == run_dir / "site" / "index.html"
+    page, doc = parse(path)
+    assert doc.rows == 6  # departments and communes; the province is the headline card
+    assert doc.links == ["../P.html", "../tong-hop.html", "../tong-hop.pdf", "../bang-xep-hang.xlsx",
+                         "../D3.html", "../D1.html", "../D1.pdf"]
+    text = " ".join(doc.text)
+    assert "Sở A" in text and "99,16" in text and "+9,16" in text and "Xuất sắc" in text
+    assert 'lang="vi"' in page
+
+
+def test_names_are_escaped(run_dir):
+    page, doc = parse(site.write_site(tiny_report_data(), run_dir))
+    assert "<script>alert" not in page
+    assert html.escape(EVIL_NAME) in page
+    assert EVIL_NAME in " ".join(doc.text)  # shown as text, literally
+    assert doc.scripts == 1  # only the page's own filter script
+
+
+def test_offline_no_external_urls(run_dir):
+    page, _ = parse(site.write_site(tiny_report_data(), run_dir))
+    assert not re.search(r"(https?:)?//|url\(|@import", page)
+
+
+def test_banners(run_dir):
+    sample, _ = parse(site.write_site(tiny_report_data(), run_dir))
+    assert site.SAMPLE_BANNER in sample
+    real, _ = parse(site.write_site(tiny_report_data(sample=False), run_dir))
+    assert site.SAMPLE_BANNER not in real and site.INTERNAL_BANNER not in real
+    internal, _ = parse(site.write_site(tiny_report_data("internal", sample=False), run_dir))
+    assert site.INTERNAL_BANNER in internal
+
+
+def test_search_key_ignores_diacritics():
+    assert site.search_key("Sở Tư pháp H44.19") == "so tu phap h44.19"
+    assert site.search_key("Xã Đồng Hỷ") == "xa dong hy"
