@@ -189,3 +189,14 @@ def test_six_group_layout_scores_the_same_points():
     five = score_official(official, load_methodology("qd766-2022")).set_index(["unit", "indicator"])["points"]
     six = score_official(official, load_methodology("dvcqg-2025")).set_index(["unit", "indicator"])["points"]
     pd.testing.assert_series_equal(five.sort_index(), six.sort_index())
+
+
+def test_online_block_counts_in_its_group():
+    from chiso.scoring import group_scores
+
+    m = load_methodology("qd766-2022")
+    scored = score_official(load_official([REFERENCE / "2026-Q3"]), m)
+    groups = group_scores(scored, m).set_index(["unit", "group"])["points"]
+    unit = scored[scored["unit"] == "H44.116"].set_index("indicator")["points"]
+    expected = unit["3.1-3.3"] + unit["3.4"] + unit["3.5"] + unit["3.6"]
+    assert groups[("H44.116", "3")] == pytest.approx(expected)

@@ -56,6 +56,7 @@ from chiso.methodology import Methodology, load_methodology
 from chiso.paths import PROJECT_ROOT
 from chiso.period import Period
 from chiso.scoring import group_scores, numerator_to_full, unit_scores
+from chiso.sources.official import ONLINE_BLOCK
 
 DATA_DIR_NAME = "_data"
 META_FILE = "meta.json"
@@ -70,9 +71,6 @@ MIN_TREND_SHARE = 0.5
 SAMPLE_SEED = 766
 SAMPLE_ROOT = PROJECT_ROOT / "data" / "sample"
 LOCAL_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
-# The pseudo-indicator under which official results carry DVCQG's online-services
-# total (3.1–3.3): its formula is not public, so it is shown as published.
-ONLINE_BLOCK = "3.1-3.3"
 ONLINE_BLOCK_NAME = "Cung cấp dịch vụ công trực tuyến (3.1–3.3, điểm chính thức của khối)"
 SOURCE_LABELS = {
     "sample": "Dữ liệu mẫu (hư cấu), tính theo dữ liệu hồ sơ",
@@ -199,11 +197,7 @@ def assemble_report_data(
     unit, name, level, parent. Groups, totals, bands and ranks are derived here.
     """
     indicators = _indicator_table(scored, methodology)
-    # group_scores places rows by methodology code; the official online-services block
-    # stands in for 3.1–3.3, so it is summed under 3.1's code (3.1 has no row of its own then).
-    block_as_member = indicators["indicator"].replace(ONLINE_BLOCK, "3.1")
-    groups = group_scores(indicators.assign(indicator=block_as_member), methodology,
-                          unit_columns=("period", "unit"))[["period", "unit", "group", "group_name", "points",
+    groups = group_scores(indicators, methodology, unit_columns=("period", "unit"))[["period", "unit", "group", "group_name", "points",
                                                             "max_points"]]
     totals = pd.concat(
         [unit_scores(g.drop(columns="period"), methodology, units[units["unit"].isin(g["unit"])]).assign(period=code)

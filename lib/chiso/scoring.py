@@ -140,11 +140,13 @@ def group_scores(scored: pd.DataFrame, methodology: Methodology, unit_columns=("
 
     Columns: unit columns, ``group``, ``group_name``, ``points``, ``max_points``,
     ``indicators_with_data`` and ``indicators_expected``. A group with no data at all
-    has NaN points. Rows with an ``official_group_points`` value (the online-services
-    block whose formula DVCQG does not publish) replace the sum for their group.
+    has NaN points. A block row such as ``3.1-3.3`` (DVCQG's published total for
+    sub-indicators whose own points it does not publish) counts in the group of its
+    first sub-indicator.
     """
     group_of = {ind.code: ind.group for ind in methodology.indicators}
-    scored = scored.assign(group=scored["indicator"].map(group_of))
+    first_code = scored["indicator"].astype("string").str.split("-").str[0]
+    scored = scored.assign(group=first_code.map(group_of))
     scored = scored[scored["group"].notna()]
     keys = [*unit_columns, "group"]
     agg = scored.groupby(keys, sort=False).agg(
