@@ -1,8 +1,10 @@
 """Tests for chiso.render: executed notebook -> self-contained HTML + A4 PDF."""
 
+import base64
 import importlib.util
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import unicodedata
@@ -17,6 +19,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from chiso.errors import ChisoError
 from chiso.paths import PROJECT_ROOT
 from chiso.render import (
+    PDF_TABLE_CHARACTERS,
+    _typst_source,
     coloured_table,
     escape_markdown,
     escape_typst_string,
@@ -126,7 +130,7 @@ def test_markdown_table_escapes_cells_and_right_aligns_numbers():
     table = markdown_table(pd.DataFrame({"Đơn vị": ["A|B", None], "Điểm": [9.5, 10.0]}), caption="Bảng 1")
     assert table.markdown == (
         "| Đơn vị | Điểm |\n"
-        "|:---|---:|\n"
+        "|:-----|-------:|\n"
         "| A\\|B | 9\\.5 |\n"
         "|  | 10\\.0 |\n"
         "\n"
@@ -137,7 +141,45 @@ def test_markdown_table_escapes_cells_and_right_aligns_numbers():
 
 def test_numbers_formatted_as_text_are_right_aligned_too():
     frame = pd.DataFrame({"Mã": ["H44.19", "D1"], "Điểm": ["1.234,50", "—"], "Thay đổi": ["−0,67", "+9,16"]})
-    assert markdown_table(frame).markdown.splitlines()[1] == "|:---|---:|---:|"
+    assert re.sub("-+", "-", markdown_table(frame).markdown.splitlines()[1]) == "|:-|-:|-:|"
+
+
+def separator_widths(block):
+    """Characters of each column's separator ("|:-----|---:|" -> [6, 4])."""
+    return [len(segment) for segment in block.markdown.splitlines()[1].strip("|").split("|")]
+
+
+def test_markdown_table_separators_are_as_wide_as_the_content():
+    frame = pd.DataFrame({"Mã": ["1.2"], "Chỉ số thành phần": ["Tỷ lệ TTHC được cập nhật, công khai đúng hạn"],
+                          "Điểm": ["0,13"]})
+    # Each: longest cell (numbers × 1.15) or bold header (longest word × 1.3), rounded up, + 2 padding.
+    # Mã: 3 × 1.15 -> 4 + 2; name: 44 + 2; Điểm: "Điểm" 4 × 1.3 -> 6 + 2.
+    assert separator_widths(markdown_table(frame)) == [6, 46, 8]
+
+
+def test_a_table_too_wide_for_the_pdf_narrows_text_columns_and_keeps_numbers_whole():
+    frame = pd.DataFrame({
+        "Mã": ["3.6", "2.1"],
+        "Chỉ số thành phần": ["Tỷ lệ hồ sơ thanh toán trực tuyến", "Tỷ lệ hồ sơ xử lý trước hạn, đúng hạn"],
+        "Việc cần làm": ["Không phát sinh trong kỳ (mẫu số 0): +6,00 điểm chỉ lấy lại được khi phát sinh hồ sơ",
+                         "Cần thêm 1 hồ sơ xử lý đúng hạn ⇒ +5,00 điểm (đạt điểm tối đa)"],
+        "Điểm": ["0,00", "15,00"],
+    })
+    widths = separator_widths(markdown_table(frame))
+    assert widths[0] == 6 and widths[3] == 8  # as when the table fits: numbers never wrap
+    # Names are 35 characters long on average, tasks 73: the 110 - 14 characters left go
+    # 96 × 35 / 108 = 31 and 96 × 73 / 108 = 65 (both under their own width, 39 and 86).
+    assert widths[1:3] == [31, 65] and sum(widths) == PDF_TABLE_CHARACTERS
+
+
+def test_a_wide_pipe_table_gets_proportional_column_widths_in_typst(tmp_path):
+    frame = pd.DataFrame({"Mã": ["1.2"], "Chỉ số thành phần": ["Tỷ lệ TTHC được cập nhật, công khai đúng hạn " * 3],
+                          "Điểm": ["0,13"]})
+    source = _typst_source(markdown_table(frame).markdown, {"lang": "vi"}, tmp_path).decode("utf-8")
+    widths = [float(w) for w in re.search(r"columns: \(([\d.]+)%, ([\d.]+)%, ([\d.]+)%\)", source).groups()]
+    assert widths[1] > 80 and widths[0] < 8 and widths[2] < 8
+    narrow = _typst_source(markdown_table(pd.DataFrame({"Xã": ["Đồng Hỷ"]})).markdown, {"lang": "vi"}, tmp_path)
+    assert b"columns: 1," in narrow  # a table that fits keeps Typst's natural widths
 
 
 def test_coloured_table_carries_the_same_cells_to_html_and_typst():
@@ -146,6 +188,15 @@ def test_coloured_table_carries_the_same_cells_to_html_and_typst():
     assert '<td style="background-color:#f8d7da">&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co</td>' in table.markdown
     assert 'table.cell(fill: rgb("#f8d7da"), "<script>alert(1)</script> & Co")' in table.markdown
     assert table.html in table.markdown  # JupyterLab's preview is the report's own table
+
+
+def test_coloured_table_name_column_takes_its_natural_width_and_numbers_a_fixed_one():
+    frame = pd.DataFrame({"Đơn vị": ["Phường Quang Thành"], "1. Công khai, minh bạch (18)": ["16,78"]})
+    table = coloured_table(frame, frame.map(lambda _: "#fff3cd"))
+    # Number column: bold header "1. Công khai, minh bạch (18)" on 3 lines, 28 / 3 × 1.15 -> 11 characters
+    # of 0.55 em, plus the 4 pt cell padding either side.
+    assert "columns: (auto, 6.05em + 8pt,)" in table.markdown
+    assert "<col" not in table.html  # the HTML table keeps the browser's natural widths
 
 
 def test_coloured_table_rejects_fills_that_are_not_hex_colours_or_the_wrong_shape():
@@ -161,6 +212,24 @@ def test_figure_is_a_captioned_png_image_and_closes_the_figure():
     block = figure(fig, "Hình 1. Tỷ lệ")
     assert block.markdown.startswith("![Hình 1\\. Tỷ lệ](data:image/png;base64,iVBOR")
     assert not plt.fignum_exists(fig.number)
+
+
+def png_size(block):
+    """Width and height in pixels of the PNG in a figure block (from its IHDR chunk)."""
+    png = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)\)", block.markdown).group(1))
+    return struct.unpack(">II", png[16:24])
+
+
+def test_figure_crops_to_the_drawing_unless_told_its_margins_are_fixed():
+    def small_plot():
+        fig = plt.figure(figsize=(4, 2))
+        fig.subplots_adjust(left=0.3, right=0.7)  # wide empty margins
+        fig.add_subplot().plot([0, 1])
+        return fig
+
+    assert png_size(figure(small_plot(), "Hình 1", dpi=50, tight=False)) == (200, 100)
+    width, _ = png_size(figure(small_plot(), "Hình 1", dpi=50))
+    assert width < 150
 
 
 # --- which cells and outputs a report shows ------------------------------------------
@@ -217,6 +286,7 @@ def test_html_has_the_vietnamese_text_tables_and_captioned_figure(html_text):
 def test_html_is_self_contained_with_no_urls(html_text):
     assert URL.findall(html_text) == []
     assert "<link" not in html_text and "<script" not in html_text
+    assert re.search(r"<style>\s*/\* chiso report stylesheet", html_text)  # inlined, not linked
 
 
 def test_html_escapes_names(html_text):
@@ -287,6 +357,56 @@ def test_no_banner_no_banner_markup(report_notebook, tmp_path):
     assert list(only_html) == ["html"]
     assert 'class="banner"' not in only_html["html"].read_text(encoding="utf-8")
     assert not (tmp_path / "x.pdf").exists()
+
+
+# --- PDF layout: figures stay whole, tables use the page width well -------------------
+
+# Space before a 2-inch figure, in cm: somewhere in this range the figure still fits at the
+# foot of the page and its caption does not.
+SPACES_BEFORE_FIGURE = [18.5 + 0.25 * step for step in range(9)]
+
+
+@pytest.fixture(scope="module")
+def layout_pdf(tmp_path_factory):
+    cells = []
+    for number, space in enumerate(SPACES_BEFORE_FIGURE, start=1):
+        fig = plt.figure(figsize=(4, 2))
+        fig.add_subplot().plot([0, 1])
+        cells.append(new_markdown_cell(f"```{{=typst}}\n#pagebreak(weak: true)\n#v({space}cm)\n```"))
+        cells.append(new_code_cell("figure(...)", outputs=[displayed(figure(fig, f"Hình {number}. Đồng Hỷ", dpi=72))]))
+    weakest = pd.DataFrame({
+        "Mã": ["1.2", "4.4"],
+        "Chỉ số thành phần": ["Tỷ lệ TTHC được cập nhật, công khai đúng hạn",
+                              "Tỷ lệ hồ sơ số hóa có kết nối, chia sẻ dữ liệu (kho dữ liệu cá nhân)"],
+        "Điểm bình quân": ["0,13", "0,15"], "Tối đa": ["4,00", "4,00"], "Tỷ lệ đạt bình quân (%)": ["3,15", "3,72"],
+        "Số đơn vị chưa đạt tối đa": ["162", "165"], "Số đơn vị chưa có số liệu": ["0", "0"],
+    })
+    group_map = pd.DataFrame({"Đơn vị": ["Phường Quang Thành Mới"]} | {
+        f"{code}. {name} (20)": ["6,00"] for code, name in enumerate(
+            ["Công khai, minh bạch", "Tiến độ, kết quả giải quyết", "Cung cấp dịch vụ công trực tuyến",
+             "Số hóa hồ sơ", "Mức độ hài lòng"], start=1)})
+    cells.append(new_code_cell("tables", outputs=[
+        displayed(markdown_table(weakest, caption="Bảng 1. Chỉ số yếu nhất")),
+        displayed(coloured_table(group_map, group_map.map(lambda _: "#fff3cd"), caption="Bảng 2. Bản đồ")),
+    ]))
+    notebook = new_notebook()
+    notebook.cells = cells
+    path = tmp_path_factory.mktemp("layout") / "layout.ipynb"
+    nbformat.write(notebook, path)
+    files = render_notebook(path, path.parent, "layout", formats=("pdf",))
+    return pypdf.PdfReader(files["pdf"])
+
+
+def test_pdf_never_parts_a_figure_from_its_caption(layout_pdf):
+    for page in layout_pdf.pages:
+        assert len(page.images) == len(re.findall(r"Hình \d+\. Đồng Hỷ", nfc(page.extract_text())))
+
+
+def test_pdf_tables_keep_names_on_one_line_and_numbers_narrow(layout_pdf):
+    text = "\n".join(nfc(page.extract_text()) for page in layout_pdf.pages)
+    # With equal column widths each name wrapped over three or four lines.
+    assert "1.2 Tỷ lệ TTHC được cập nhật, công khai đúng hạn 0,13 4,00 3,15 162 0" in text
+    assert "Phường Quang Thành Mới 6,00 6,00 6,00 6,00 6,00" in text
 
 
 @pytest.mark.skipif(shutil.which("quarto") is None, reason="quarto is not on PATH (the pandoc engine is the default)")
