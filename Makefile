@@ -17,6 +17,7 @@ EDITION ?= public
 JOBS ?=
 SCALE ?=
 METHODOLOGY ?= qd766-2022
+FORCE ?=
 
 .PHONY: help venv test chromium report lab benchmark clean
 
@@ -39,10 +40,10 @@ test: $(STAMP) chromium ## Run the test suite
 chromium: ## Install Debian's Chromium for the headless site check (needs root; skipped otherwise)
 	@bash scripts/install-chromium.sh || echo "note: Chromium not installed; the screenshot tests will be skipped"
 
-report: $(STAMP) ## Build reports: make report QUARTER=2 [YEAR=2026 UNIT=code SOURCE=sample|official:DIR|dossiers:DIR EDITION=public|internal JOBS=n]
+report: $(STAMP) ## Build reports: make report QUARTER=2 [YEAR=2026 UNIT=code SOURCE=sample|official:DIR|dossiers:DIR EDITION=public|internal JOBS=n FORCE=1]
 	@test -n "$(QUARTER)" || { echo "usage: make report QUARTER=<1-4> [YEAR=$(YEAR)]"; exit 2; }
 	$(BIN)/chiso report --year $(YEAR) --quarter $(QUARTER) --source $(SOURCE) --edition $(EDITION) \
-		--methodology $(METHODOLOGY) $(if $(UNIT),--unit $(UNIT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCALE),--scale $(SCALE))
+		--methodology $(METHODOLOGY) $(if $(FORCE),--force) $(if $(UNIT),--unit $(UNIT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCALE),--scale $(SCALE))
 
 lab: $(STAMP) ## Start JupyterLab on the project kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks

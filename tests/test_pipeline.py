@@ -1,0 +1,298 @@
+"""Batch runner: warm parallel workers, own folders, failure isolation, skip unchanged, manifest.
+
+The report data is the hand-made tiny province of tests/tiny_report.py; the notebooks
+are two-cell stand-ins and the renderer writes a small file per format, so that these
+tests check the runner, not the reports (those have their own tests).
+"""
+
+import json
+import re
+from argparse import Namespace
+from dataclasses import replace
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from chiso import pipeline, reportdata, site, tables
+from chiso.errors import ChisoError
+from chiso.pipeline import (ReportRequest, RenderTask, WarmPool, build_reports, data_files, pending_tasks,
+                            render_tasks)
+from tiny_report import tiny_report_data
+
+RENDERER = "test_pipeline:fake_render"  # resolved by name in the worker processes
+FAILING_UNIT = "D4"
+REPORT_CODE = f"""\
+import json, os, pathlib
+meta = json.loads((pathlib.Path(data_dir) / "meta.json").read_text(encoding="utf-8"))
+if unit == {FAILING_UNIT!r}:
+    raise ValueError("no data for " + unit)
+pathlib.Path("scratch.txt").write_text(unit)  # an intermediate file, in the working folder
+print(json.dumps({{"unit": unit, "edition": edition, "period": meta["period"], "cwd": os.getcwd()}}))
+"""
+
+
+def fake_render(ipynb_path, out_dir, stem, formats=("html", "pdf"), title=None, banner=None, engine="auto"):
+    """Stand-in for chiso.render.render_notebook: each file holds what the report would show."""
+    nb = nbformat.read(ipynb_path, as_version=4)
+    printed = json.loads("".join(o["text"] for o in nb.cells[-1].outputs if o["output_type"] == "stream"))
+    content = json.dumps({"title": title, "banner": banner, "printed": printed}, ensure_ascii=False)
+    targets = {fmt: Path(out_dir) / f"{stem}.{fmt}" for fmt in formats}
+    for path in targets.values():
+        path.write_text(content, encoding="utf-8")
+    return targets
+
+
+def write_notebook(path: Path) -> Path:
+    parameters = new_code_cell('unit = ""\ndata_dir = ""\nedition = "public"', metadata={"tags": ["parameters"]})
+    nb = new_notebook(cells=[parameters, new_code_cell(REPORT_CODE)],
+                      metadata={"kernelspec": {"name": "chiso", "language": "python", "display_name": "chiso"}})
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def notebooks_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("notebooks")
+    write_notebook(folder / pipeline.UNIT_NOTEBOOK)
+    write_notebook(folder / pipeline.SUMMARY_NOTEBOOK)
+    return folder
+
+
+def fake_build_report_data(source, year, quarter, methodology, out_dir, scale="small", edition="public"):
+    """Stand-in for chiso.reportdata.build_report_data: the tiny province, written to _data."""
+    rd = tiny_report_data(edition=edition)
+    data_dir = Path(out_dir) / reportdata.DATA_DIR_NAME
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for name in reportdata.PUBLIC_TABLES:
+        getattr(rd, name).to_parquet(data_dir / f"{name}.parquet", index=False)
+    # A new build time on every build, as the real one: it must not defeat "skip unchanged".
+    meta = {**rd.meta, "generated_at": pd.Timestamp.now().isoformat()}
+    (data_dir / reportdata.META_FILE).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    return rd
+
+
+def fake_write_excel(rd, path):
+    Path(path).write_bytes(b"xlsx")
+    return Path(path)
+
+
+def fake_write_site(rd, run_dir):
+    index = Path(run_dir) / "site" / "index.html"
+    index.parent.mkdir(exist_ok=True)
+    index.write_text("<html></html>", encoding="utf-8")
+    return index
+
+
+@pytest.fixture(scope="module")
+def patched():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(reportdata, "build_report_data", fake_build_report_data)
+        mp.setattr(tables, "write_excel", fake_write_excel)
+        mp.setattr(site, "write_site", fake_write_site)
+        yield mp
+
+
+@pytest.fixture(scope="module")
+def pool():
+    """Two warm workers shared by this module's runs (starting workers takes seconds)."""
+    with WarmPool(2, preload=(), renderers=[RENDERER]) as warm:
+        yield warm
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, notebooks_dir, patched, pool):
+    """Two runs of the whole tiny province (7 units + summary) in the same folder, 2 workers."""
+    request = ReportRequest(year=2026, quarter=2, jobs=2, out=tmp_path_factory.mktemp("reports"))
+    first = build_reports(request, notebooks_dir=notebooks_dir, renderer=RENDERER, progress=False, pool=pool)
+    first_manifest = json.loads((first.run_dir / pipeline.MANIFEST_NAME).read_text(encoding="utf-8"))
+    second = build_reports(request, notebooks_dir=notebooks_dir, renderer=RENDERER, progress=False, pool=pool)
+    return first, first_manifest, second
+
+
+def statuses(summary) -> dict[str, str]:
+    return {r.name: r.status for r in summary.results}
+
+
+def test_every_unit_renders_in_its_own_working_folder(runs):
+    first, _, _ = runs
+    run_dir = first.run_dir
+    assert run_dir.name == "2026-Q2"
+    rendered = [r for r in first.results if r.status == "rendered"]
+    assert {r.name for r in rendered} == {"tong-hop", "P", "D1", "D2", "D3", "C1", "C2"}
+    for result in rendered:
+        work_dir = run_dir / result.name
+        report = json.loads((run_dir / f"{result.name}.html").read_text(encoding="utf-8"))
+        assert report["printed"]["cwd"] == str(work_dir)                     # ran in its own folder
+        assert (work_dir / "scratch.txt").read_text() == ("" if result.name == "tong-hop" else result.name)
+        assert result.notebook == work_dir / f"{result.name}.ipynb" and result.notebook.is_file()
+        assert result.outputs == {"html": run_dir / f"{result.name}.html", "pdf": run_dir / f"{result.name}.pdf"}
+        assert report["printed"]["period"] == "2026-Q2" and report["printed"]["edition"] == "public"
+
+
+def test_titles_and_sample_banner_come_from_the_report_data(runs):
+    run_dir = runs[0].run_dir
+    d1 = json.loads((run_dir / "D1.html").read_text(encoding="utf-8"))
+    summary = json.loads((run_dir / "tong-hop.html").read_text(encoding="utf-8"))
+    rd = tiny_report_data()
+    assert d1["title"] == tables.report_title(rd, "D1")
+    assert summary["title"] == tables.report_title(rd)
+    assert d1["banner"] == tables.SAMPLE_BANNER                                # tiny data is sample data
+
+
+def test_a_failing_unit_does_not_stop_the_others_and_is_listed_with_its_notebook(runs):
+    first, _, _ = runs
+    assert statuses(first)[FAILING_UNIT] == "failed"
+    failed = first.failed
+    assert [r.name for r in failed] == [FAILING_UNIT]
+    assert failed[0].error == "ValueError: no data for D4"
+    assert failed[0].notebook == first.run_dir / FAILING_UNIT / f"{FAILING_UNIT}.ipynb"
+    assert "no data for D4" in failed[0].notebook.read_text(encoding="utf-8")  # traceback kept
+    assert not (first.run_dir / f"{FAILING_UNIT}.html").exists()
+    text = first.text()
+    assert "8 reports — 7 rendered, 0 unchanged, 1 failed" in text
+    assert "ValueError: no data for D4" in text and str(failed[0].notebook) in text
+    assert "rendered because: missing notebook, html, pdf (8)" in text
+
+
+def test_second_run_skips_unchanged_units_and_retries_the_failed_one(runs):
+    _, _, second = runs
+    assert statuses(second) == {name: ("failed" if name == FAILING_UNIT else "skipped")
+                                for name in statuses(second)}, second.text()  # the reasons, if not
+    assert len(second.results) == 8
+
+
+def test_manifest_records_parameters_inputs_versions_and_outputs(runs):
+    _, manifest, _ = runs
+    assert manifest["parameters"]["year"] == 2026 and manifest["parameters"]["quarter"] == 2
+    assert manifest["parameters"]["formats"] == ["html", "pdf"] and manifest["jobs"] == 2
+    assert manifest["period"] == {"code": "2026-Q2", "label": "Quý 2/2026"}
+    assert manifest["source"]["kind"] == "sample" and manifest["source"]["is_sample"] is True
+    assert manifest["methodology"]["id"] == "qd766-2022" and re.fullmatch(r"[0-9a-f]{64}",
+                                                                          manifest["methodology"]["sha256"])
+    assert manifest["inputs"]["fingerprint"] == "0" * 64 and isinstance(manifest["inputs"]["files"], dict)
+    assert set(manifest["inputs"]["report_data"]) == {"units.parquet", "indicators.parquet", "groups.parquet",
+                                                      "totals.parquet", "meta.json"}
+    assert {"python", "chiso", "pandas", "papermill", "pandoc", "typst", "quarto"} <= set(manifest["versions"])
+    assert manifest["outputs"] == {"excel": "bang-xep-hang.xlsx", "site": "site/index.html"}
+    assert manifest["totals"] == {"reports": 8, "rendered": 7, "skipped": 0, "failed": 1}
+    by_name = {u["name"]: u for u in manifest["units"]}
+    assert by_name["D1"]["outputs"] == {"html": "D1.html", "pdf": "D1.pdf"}
+    assert by_name["D1"]["notebook"] == "D1/D1.ipynb" and by_name["D1"]["unit_name"] == "Sở A"
+    assert by_name["D1"]["status"] == "rendered" and by_name["D1"]["seconds"] > 0
+    assert by_name["D4"]["status"] == "failed" and by_name["D4"]["error"] == "ValueError: no data for D4"
+    assert by_name["tong-hop"]["level"] == "summary"
+    assert manifest["timings"]["started_at"] <= manifest["timings"]["finished_at"]
+
+
+def test_run_report_exits_1_when_a_unit_failed(runs, monkeypatch, capsys):
+    monkeypatch.setattr(pipeline, "build_reports", lambda request: runs[0])
+    args = Namespace(year=2026, quarter=2, source="sample", edition="public", unit=None, jobs=2, scale="small",
+                     out=Path("reports"), methodology="qd766-2022", force=False, no_pdf=False)
+    assert pipeline.run_report(args) == 1
+    assert "D4/D4.ipynb" in capsys.readouterr().out
+
+
+@pytest.fixture()
+def data_dir(tmp_path) -> Path:
+    folder = tmp_path / "_data"
+    folder.mkdir()
+    (folder / "meta.json").write_text(json.dumps({"period": "2026-Q2"}), encoding="utf-8")
+    return folder
+
+
+def make_task(tmp_path: Path, notebooks_dir: Path, name: str, formats=("html", "pdf"), **parameters) -> RenderTask:
+    return RenderTask(
+        name=name, notebook=notebooks_dir / pipeline.UNIT_NOTEBOOK, work_dir=tmp_path / name, out_dir=tmp_path,
+        parameters={"unit": name, "data_dir": "../_data", "edition": "public", **parameters}, formats=formats,
+        renderer=RENDERER,
+    ).with_key({"data": "v1"})
+
+
+def test_skip_unchanged_reruns_only_a_changed_parameter_or_a_missing_output(tmp_path, notebooks_dir, data_dir,
+                                                                           pool):
+    a, b, c = (make_task(tmp_path, notebooks_dir, name) for name in "ABC")
+    first = render_tasks([a, b, c], jobs=2, progress=False, pool=pool)
+    assert [(r.status, r.reason) for r in first] == [("rendered", "missing notebook, html, pdf")] * 3
+    assert pending_tasks([a, b, c]) == {}
+    assert [r.status for r in render_tasks([a, b, c], jobs=2, progress=False)] == ["skipped"] * 3  # no worker
+
+    # B: another parameter, and HTML only (--no-pdf); C: its PDF was deleted.
+    b_internal = make_task(tmp_path, notebooks_dir, "B", formats=("html",), edition="internal")
+    assert b_internal.key != b.key
+    (tmp_path / "C.pdf").unlink()
+    reasons = {"B": "changed: formats, parameters", "C": "missing pdf"}
+    assert pending_tasks([a, b_internal, c]) == reasons
+    assert pending_tasks([a, b_internal, c], force=True) == {"A": "forced", **reasons}
+    results = render_tasks([a, b_internal, c], jobs=2, progress=False, pool=pool)
+    assert [(r.status, r.reason) for r in results] == [("skipped", None), ("rendered", reasons["B"]),
+                                                       ("rendered", reasons["C"])]
+    assert json.loads((tmp_path / "B.html").read_text())["printed"]["edition"] == "internal"
+    assert not (tmp_path / "B.pdf").exists()          # no PDF of the earlier run left beside the new HTML
+    assert pending_tasks([a, b_internal, c]) == {}
+
+
+def test_key_changes_with_every_input(tmp_path, notebooks_dir):
+    task = make_task(tmp_path, notebooks_dir, "A")
+    assert task.key == make_task(tmp_path, notebooks_dir, "A").key
+    assert task.key != task.with_key({"data": "v2"}).key
+    assert task.key != make_task(tmp_path, notebooks_dir, "A", formats=("html",)).key
+    assert task.key != replace(task, title="other").with_key({"data": "v1"}).key
+
+
+def test_data_fingerprint_ignores_the_build_time(data_dir):
+    before = data_files(data_dir)
+    (data_dir / "meta.json").write_text(json.dumps({"period": "2026-Q2", "generated_at": "later"}))
+    assert data_files(data_dir) == before
+    (data_dir / "meta.json").write_text(json.dumps({"period": "2026-Q3", "generated_at": "later"}))
+    assert data_files(data_dir) != before
+
+
+def test_unknown_unit_is_a_one_line_error(tmp_path, notebooks_dir, patched, pool):
+    request = ReportRequest(year=2026, quarter=2, units=("D1", "X9"), out=tmp_path)
+    with pytest.raises(ChisoError, match="unit X9 not in the report data"):
+        build_reports(request, notebooks_dir=notebooks_dir, renderer=RENDERER, progress=False, pool=pool)
+
+
+def test_request_from_the_command_line():
+    args = Namespace(year=2026, quarter=3, source="official:x", edition="internal", unit=["D1", "D2"], jobs=None,
+                     scale="small", out=Path("out"), methodology="dvcqg-2025", force=True, no_pdf=True)
+    request = ReportRequest.from_args(args)
+    assert request.run_dir == Path("out/2026-Q3-noibo")          # internal edition: separate tree
+    assert request.units == ("D1", "D2") and request.formats == ("html",) and request.workers >= 1
+    assert ReportRequest(year=2026, quarter=2).run_dir == Path("reports/2026-Q2")
+
+
+@pytest.mark.parametrize("code", ["../evil", "a/b", "..", "site", "tong-hop"])
+def test_a_unit_code_that_cannot_name_a_file_is_refused(tmp_path, code):
+    units = pd.DataFrame({"unit": ["D1", code], "name": ["Sở A", "x"], "level": ["department"] * 2})
+    with pytest.raises(ChisoError, match="cannot name a report file"):
+        pipeline.select_units(units, None, tmp_path)
+
+
+def test_input_files_lists_every_file_of_the_source_folder(tmp_path):
+    (tmp_path / "2026-Q2").mkdir()
+    (tmp_path / "2026-Q2" / "a.json").write_bytes(b"abc")
+    (tmp_path / "b.json").write_bytes(b"")
+    assert pipeline.input_files(f"official:{tmp_path}", "small") == {
+        "2026-Q2/a.json": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        "b.json": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    }
+
+
+def test_internal_reports_say_so_on_every_page():
+    assert pipeline.report_banner(tiny_report_data(edition="internal")) == \
+        f"{site.INTERNAL_BANNER} · {tables.SAMPLE_BANNER}"
+    assert pipeline.report_banner(tiny_report_data(sample=False)) is None
+
+
+def test_a_second_run_on_the_same_folder_is_refused(tmp_path, notebooks_dir, patched, pool):
+    fcntl = pytest.importorskip("fcntl")
+    request = ReportRequest(year=2026, quarter=2, out=tmp_path)
+    request.run_dir.mkdir(parents=True)
+    with open(request.run_dir / pipeline.LOCK_FILE, "w") as running:
+        fcntl.flock(running, fcntl.LOCK_EX)  # as a run in progress holds it
+        with pytest.raises(ChisoError, match="another chiso report is writing this folder"):
+            build_reports(request, notebooks_dir=notebooks_dir, renderer=RENDERER, progress=False, pool=pool)
