@@ -206,3 +206,28 @@ def test_online_share_and_payments_plausible():
     assert 0.5 < (fees["ThanhToanTrucTuyen"] > 0).mean() < 0.99
     assert set(np.unique(hoso["ThanhToanTrucTuyen"])) == {0, 1, 2}
     assert hoso["DanhGia"].isin(["HAI_LONG", "KHONG_HAI_LONG"]).mean() > 0.2
+
+
+def test_period_export_holds_the_dossiers_relevant_to_the_period(tmp_path):
+    q2 = Period.parse("2026-Q2")
+    summary = write_sample(tmp_path / "q2", year=YEAR, scale=0.002, seed=4, period="2026-Q2")
+    assert "2026-Q2 export" in summary
+    export = load_dossiers(tmp_path / "q2")
+    assert export.set_aside.empty and export.meta["period"] == "2026-Q2"
+    write_sample(tmp_path / "year", year=YEAR, scale=0.002, seed=4)
+    year = load_dossiers(tmp_path / "year")
+    hoso, events = year.hoso, year.hoso_su_kien
+    ended = events.loc[events["SuKien"].isin(["XU_LY_XONG", "TRA_KET_QUA", "TU_CHOI", "DUNG_XU_LY", "RUT_HO_SO"])
+                       & (events["ThoiDiem"] < q2.start), "MaHoSo"]
+    relevant = hoso[(hoso["NgayTiepNhan"] <= q2.end) & ((hoso["NgayTiepNhan"] >= q2.start) | ~hoso["MaHoSo"].isin(ended))]
+    assert sorted(export.hoso["MaHoSo"]) == sorted(relevant["MaHoSo"])  # the year's dossiers, same ids
+    assert (export.hoso_su_kien["ThoiDiem"] <= q2.end).all()
+    assert export.congbo["NgayQuyetDinh"].between(q2.start, q2.end).all()
+    assert (export.pakn["NgayTiepNhan"] <= q2.end).all()
+    # The period's timeline (2.1) is the same from its export as from the whole year's tables.
+    methodology = load_methodology("qd766-2022")
+    on_time = [dossier_outcomes(data, q2, methodology)[["MaHoSo", "on_time"]].sort_values("MaHoSo", ignore_index=True)
+               for data in (export, year)]
+    pd.testing.assert_frame_equal(*on_time)
+    with pytest.raises(ChisoError, match="2027-Q1"):
+        write_sample(tmp_path / "other", year=YEAR, scale=0.002, period="2027-Q1")

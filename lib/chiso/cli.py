@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", default="small", help="small (default, quick), full (~450,000 dossiers a quarter) or a number")
     p.add_argument("--seed", type=int, default=766)
     p.add_argument("--format", choices=["csv", "parquet"], default="parquet")
+    p.add_argument("--period", help="write only this period's export (e.g. 2026-Q2, inside --year): the dossiers "
+                   "received in it or still open at its start, their events up to its end, its PAKN and announcements")
     p.set_defaults(handler=_sample)
 
     p = sub.add_parser(
@@ -138,7 +140,8 @@ def _compute(args) -> int:
 def _sample(args) -> int:
     from chiso.sources.sample import write_sample
 
-    summary = write_sample(args.out, year=args.year, scale=args.scale, seed=args.seed, fmt=args.format)
+    summary = write_sample(args.out, year=args.year, scale=args.scale, seed=args.seed, fmt=args.format,
+                           period=args.period)
     print(summary)
     return 0
 

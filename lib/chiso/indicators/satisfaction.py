@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from chiso.indicators.common import Context, positions
+from chiso.indicators.common import Context
 from chiso.indicators.timeline import outcomes
 from chiso.workdays import WorkingCalendar, end_of_day
 
@@ -92,9 +92,8 @@ def dossier_satisfaction(ctx: Context) -> pd.DataFrame:
     unsatisfied = (ctx.data.hoso["DanhGia"] == "KHONG_HAI_LONG").fillna(False).to_numpy(dtype=bool)
     pakn = ctx.data.pakn
     known_feedback = pakn[(pakn["NgayTiepNhan"] <= ctx.period.end).fillna(False)]
-    complained = np.zeros(len(ctx.data.hoso), dtype=bool)
-    about = positions(known_feedback["MaHoSo"], ctx.data.hoso["MaHoSo"])
-    complained[about[about >= 0]] = True
+    # dossiers named by a PAKN (MaHoSo is unique in hoso); hashing the few PAKN, not every dossier
+    complained = ctx.data.hoso["MaHoSo"].isin(known_feedback["MaHoSo"].dropna()).to_numpy(dtype=bool)
     satisfied = timeline["on_time"].to_numpy() & ~unsatisfied[pos] & ~complained[pos]
     unit = timeline["unit_pos"].to_numpy()
     return ctx.rolled_up(ctx.count(unit, satisfied), ctx.count(unit))

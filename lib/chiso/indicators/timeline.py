@@ -137,7 +137,8 @@ def received_in_period(ctx: Context) -> np.ndarray:
 
 
 def outcomes(ctx: Context) -> pd.DataFrame:
-    """The timeline of every dossier in scope for P (cached; see :func:`dossier_outcomes`)."""
+    """The timeline of every dossier in scope for P (cached; see :func:`dossier_outcomes`), without
+    the responsible official and step, which no sub-indicator reads."""
     return ctx.cached("outcomes", lambda: _build_outcomes(ctx))
 
 
@@ -160,7 +161,10 @@ def dossier_outcomes(data, period, methodology, calendar=None) -> pd.DataFrame:
     from chiso.workdays import WorkingCalendar
 
     ctx = Context(data, period, methodology, calendar or WorkingCalendar.default())
-    return outcomes(ctx).drop(columns=["pos", "unit_pos", "proc_pos"])
+    timeline = outcomes(ctx)
+    official, step = _responsible(ctx, timeline)
+    return timeline.drop(columns=["pos", "unit_pos", "proc_pos"]).assign(
+        responsible_official=official, responsible_step=step)
 
 
 def _build_outcomes(ctx: Context) -> pd.DataFrame:
@@ -184,12 +188,7 @@ def _build_outcomes(ctx: Context) -> pd.DataFrame:
     end_event = np.where(has_xlx, 0, np.where(has_tkq, 1, 2 + others.argmin(axis=1)))  # codes in TERMINAL_KINDS
     end = np.where(finished, end_time, stop)
 
-    scope_row = np.full(len(hoso), -1)
-    scope_row[pos] = np.arange(len(pos))
-    events = event_table(ctx)
-    events = events.assign(srow=scope_row[events["pos"].to_numpy()])
-    events = events[events["srow"] >= 0]
-    events = events[events["time"].to_numpy() <= end[events["srow"].to_numpy()]]
+    events = _scope_events(ctx, pos, end)
 
     supplements = events[events["kind"].isin([KIND["YEU_CAU_BO_SUNG"], KIND["HOAN_THANH_BO_SUNG"]])]
     requests = np.bincount(supplements.loc[supplements["kind"] == KIND["YEU_CAU_BO_SUNG"], "srow"],
@@ -247,10 +246,27 @@ def _build_outcomes(ctx: Context) -> pd.DataFrame:
             "proc_pos": ctx.dossier_proc_pos[pos],
         }
     )
-    official, step = _responsible(ctx, events, out, end, supplements)
-    out["responsible_official"] = official
-    out["responsible_step"] = step
     return out
+
+
+def _scope_events(ctx: Context, pos: np.ndarray, end: np.ndarray) -> pd.DataFrame:
+    """Events of the dossiers in scope (rows ``pos`` of hoso), each up to its dossier's ``end``.
+
+    Cached: a context has one scope, so the timeline and the responsible officials share it.
+
+    Columns: those of :func:`event_table` plus ``srow``, the dossier's row in the timeline.
+    """
+
+    def build():
+        scope_row = np.full(len(ctx.data.hoso), -1)
+        scope_row[pos] = np.arange(len(pos))
+        events = event_table(ctx)
+        srow = scope_row[events["pos"].to_numpy()]
+        kept = srow >= 0  # one selection: the table has millions of rows
+        kept[kept] = events["time"].to_numpy()[kept] <= end[srow[kept]]
+        return events[kept].assign(srow=srow[kept])
+
+    return ctx.cached("scope_events", build)
 
 
 def _intervals(events: pd.DataFrame, opening_kind: int) -> pd.DataFrame:
@@ -329,8 +345,7 @@ def _legal_due(ctx: Context, received: pd.Series, limit: np.ndarray, unit: np.nd
     return due
 
 
-def _responsible(ctx: Context, events: pd.DataFrame, out: pd.DataFrame, end: np.ndarray,
-                 supplements: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+def _responsible(ctx: Context, out: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """MaCanBo and BuocXuLy of the step that made each overdue dossier late (see :func:`dossier_outcomes`).
 
     Works on event row numbers and fetches the two text columns only for the chosen rows:
@@ -340,8 +355,12 @@ def _responsible(ctx: Context, events: pd.DataFrame, out: pd.DataFrame, end: np.
     chosen_row = np.full(len(out), -1)
     overdue = ~out["on_time"].to_numpy()
     if "MaCanBo" in history:
-        steps = events[overdue[events["srow"].to_numpy()]].sort_values(["srow", "time"], kind="stable")
+        end = _ns(out["end"])
+        events = _scope_events(ctx, out["pos"].to_numpy(), end)
+        steps = events[overdue[events["srow"].to_numpy()]]
         srow, time, row = steps["srow"].to_numpy(), steps["time"].to_numpy(), steps["row"].to_numpy()
+        by_dossier_then_time = np.lexsort((time, srow))  # stable, as the events' order breaks ties
+        srow, time, row = srow[by_dossier_then_time], time[by_dossier_then_time], row[by_dossier_then_time]
         if "HanBuoc" in history:
             # a step lasts until the next event of the dossier, the last one until the dossier's end
             next_same = np.r_[srow[1:] == srow[:-1], False]
@@ -352,12 +371,12 @@ def _responsible(ctx: Context, events: pd.DataFrame, out: pd.DataFrame, end: np.
             chosen_row[first_passed["srow"].to_numpy()] = first_passed["row"].to_numpy()
 
         # Otherwise: who held the dossier when it went overdue (second request, or the due date).
-        requests = supplements[supplements["kind"] == KIND["YEU_CAU_BO_SUNG"]].sort_values(["srow", "time"])
+        requests = events[events["kind"] == KIND["YEU_CAU_BO_SUNG"]].sort_values(["srow", "time"])
         second_request = requests[requests.groupby("srow").cumcount() == 1]
         moment = out["due"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
         moment[second_request["srow"].to_numpy()] = second_request["time"].to_numpy()
         undecided = np.flatnonzero(overdue & (chosen_row < 0) & (moment != np.iinfo(np.int64).min))
-        if len(undecided) and len(steps):
+        if len(undecided) and len(srow):
             left = pd.DataFrame({"srow": undecided, "time": moment[undecided]}).sort_values("time")
             right = pd.DataFrame({"srow": srow, "time": time, "row": row}).sort_values("time", kind="stable")
             held = pd.merge_asof(left, right, on="time", by="srow", direction="backward")
@@ -372,5 +391,5 @@ def _take_text(table: pd.DataFrame, column: str, rows: np.ndarray) -> pd.Series:
     """``table[column]`` at ``rows`` (-1 = missing) as a "string" Series, or all missing without the column."""
     if column not in table:
         return pd.Series(pd.NA, index=range(len(rows)), dtype="string")
-    values = table[column].astype("string").take(np.maximum(rows, 0)).reset_index(drop=True)
-    return values.mask(rows < 0)
+    # -1 takes a missing value: only the chosen rows' strings are copied
+    return pd.Series(table[column].astype("string").array.take(rows, allow_fill=True))

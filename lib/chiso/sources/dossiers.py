@@ -10,7 +10,8 @@ Files
     absent: "no data", never "nothing happened"). Two files for one table stop the run.
     CSV is UTF-8 with or without BOM; the delimiter (``,`` ``;`` or tab) is taken from the
     header line. XLSX: the first sheet, header in row 1, wholly empty rows skipped.
-    Parquet: read with pyarrow; native timestamps, booleans and numbers pass through.
+    Parquet: read with pyarrow; native timestamps, booleans and numbers pass through, and a
+    dictionary-encoded column is decoded once per dictionary entry.
 
 Headers
     Each column is found under its contract name, its DVCQG sync field name or a usual
@@ -479,11 +480,19 @@ def _as_text(raw: pa.ChunkedArray) -> pa.ChunkedArray:
 def _factorize(raw: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     """Codes into the distinct values (-1 = null) and the distinct values, to decode each once.
 
-    The chunks are combined first: unifying per-chunk dictionaries of a column with
-    millions of distinct values is far slower than one encoding pass.
+    A dictionary column (Parquet keeps low-cardinality text so) is that already: its
+    dictionary, unified over the chunks, is used as it is (an entry listed twice or used by
+    no row is decoded too, harmlessly). Other columns are combined first: unifying
+    per-chunk dictionaries of a column with millions of distinct values is far slower than
+    one encoding pass.
     """
     if pa.types.is_dictionary(raw.type):
-        raw = pc.cast(raw, raw.type.value_type)
+        unified = raw.unify_dictionaries()
+        if unified.num_chunks == 0:
+            return np.zeros(0, np.int64), pa.array([], raw.type.value_type)
+        indices = pa.chunked_array([chunk.indices for chunk in unified.chunks], raw.type.index_type)
+        codes = pc.fill_null(indices, -1).to_numpy().astype(np.int64, copy=False)
+        return codes, unified.chunk(0).dictionary
     encoded = pc.dictionary_encode(raw.combine_chunks())
     codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
     return codes, encoded.dictionary
@@ -497,8 +506,41 @@ def _per_row(per_value: Any, codes: np.ndarray, null_value: Any, dtype: Any) -> 
     return lookup[codes]
 
 
+def _may_need_trimming(text: pa.ChunkedArray) -> bool:
+    """Whether some value of a large_string column may start or end with whitespace.
+
+    Looks at the first and last byte of every value, straight from the arrow buffers:
+    ASCII whitespace is ≤ 0x20 and every other Unicode space is encoded with bytes ≥ 0x80,
+    so a column whose values all start and end with visible ASCII (ids, codes) needs no
+    trimming pass. True is only "maybe" (``"Sở Nội vụ"`` ends with a non-ASCII byte).
+
+    >>> _may_need_trimming(pa.chunked_array([["S99.01", "A-1"]], pa.large_string()))
+    False
+    """
+    for chunk in text.chunks:
+        data = chunk.buffers()[2]
+        if len(chunk) == 0 or data is None:  # no value has a byte
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
+        starts, ends = offsets[:-1], offsets[1:]
+        filled = ends > starts
+        edges = np.concatenate([np.frombuffer(data, np.uint8)[starts[filled]],
+                                np.frombuffer(data, np.uint8)[ends[filled] - 1]])
+        if ((edges <= 0x20) | (edges >= 0x80)).any():
+            return True
+    return False
+
+
 def _decode_text(raw: pa.ChunkedArray, contract: Contract) -> _Decoded:
-    text = pc.utf8_trim_whitespace(_as_text(raw))
+    if pa.types.is_dictionary(raw.type):  # decode the distinct values once, then spread them
+        codes, distinct = _factorize(raw)
+        per_value = _decode_text(pa.chunked_array([distinct]), contract)
+        where = pa.array(codes, mask=codes < 0)  # a masked (null) position takes null
+        values = pa.chunked_array([pc.take(per_value.values.combine_chunks(), where)])
+        return _Decoded(values, _per_row(per_value.blank, codes, True, bool), np.zeros(len(codes), bool))
+    text = _as_text(raw)
+    if _may_need_trimming(text):
+        text = pc.utf8_trim_whitespace(text)
     # null is in the value set and matched (skip_nulls=False): one pass finds every blank
     blank_values = pa.array([*contract.blank_values, None], pa.large_string())
     blank = _mask(pc.is_in(text, value_set=blank_values, skip_nulls=False))
@@ -769,13 +811,17 @@ def _set_aside_reception_after_end(hoso: _Rows, events: _Rows, positions: np.nda
     kinds = pa.array([kind for kind, _ in terminal], pa.large_string())
     found = pc.index_in(events.decoded["SuKien"].values, value_set=kinds)
     tier = _per_row([level for _, level in terminal], pc.fill_null(found, -1).to_numpy(), -1, np.int64)
-    times = events.decoded["ThoiDiem"].values
-    end = np.full(hoso.n, np.datetime64("NaT"), dtype=NS)
-    for level in reversed(range(len(contract.dossier_end_events))):  # higher precedence overwrites
-        selected = usable & (tier == level)
-        if selected.any():
-            first = pd.Series(times[selected]).groupby(positions[selected]).min()
-            end[first.index.to_numpy()] = first.to_numpy()
+    selected = usable & (tier >= 0)
+    # first[level, dossier]: its first event of that tier (int64 ns; `never` when none)
+    tiers, never = len(contract.dossier_end_events), np.iinfo(np.int64).max
+    first = np.full(tiers * hoso.n, never, dtype=np.int64)
+    np.minimum.at(first, tier[selected] * hoso.n + positions[selected],
+                  events.decoded["ThoiDiem"].values[selected].view(np.int64))
+    first = first.reshape(tiers, hoso.n)
+    end = first[-1]
+    for level in reversed(range(tiers - 1)):  # higher precedence overwrites
+        end = np.where(first[level] != never, first[level], end)
+    end = np.where(end != never, end, np.iinfo(np.int64).min).view(NS)  # NaT: no end
     reception = hoso.decoded["NgayTiepNhan"].values
     day_only = end == end.astype("datetime64[D]").astype(NS)
     compared = np.where(day_only, reception.astype("datetime64[D]").astype(NS), reception)

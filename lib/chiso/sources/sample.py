@@ -5,6 +5,16 @@ hoso_su_kien, pakn, congbo) for one year, plus ``_sample.json`` (the marker that
 report say "sample data"). Everything is invented and reproducible: the same seed, year and
 scale give identical tables.
 
+``write_sample(out_dir, period="2026-Q2")`` writes instead what a province exports for one
+period of that year (quarter, month), made at the period's end: the dossiers relevant to it
+(received in it, or received earlier with no terminal event — result, rejection, stop,
+withdrawal — before it started) and their events up to its end; the PAKN received in it,
+plus earlier PAKN about those dossiers (5.3 reads every PAKN received by the end of P);
+the announcements decided in it; every unit and procedure. What happens after the period
+is not in the export (no later event, result flag, rating, processing start, PAKN
+handling or publication). The rows are those of the year's sample: the same seed gives the
+same dossiers, ids and histories.
+
 What is generated, and from which data (``params/sample/``):
 
 - **units** (``province.yaml``): the province "Tỉnh Sơn Lâm (mẫu)" (``S99``, Cap TINH), its 15
@@ -57,6 +67,7 @@ import yaml
 
 from chiso.errors import ChisoError
 from chiso.paths import params_dir
+from chiso.period import Period
 from chiso.sources.dossiers import SAMPLE_MARKER, TABLE_SUFFIXES
 from chiso.workdays import WorkingCalendar
 
@@ -79,6 +90,7 @@ RESULT, REJECTED, STOPPED, WITHDRAWN, STUCK, WITHDRAWN_EARLY = range(6)
 EVENT_ORDER = ("TIEP_NHAN", "CHUYEN_BUOC", "YEU_CAU_BO_SUNG", "HOAN_THANH_BO_SUNG", "TAM_DUNG", "TIEP_TUC",
                "XU_LY_XONG", "TRA_KET_QUA", "TU_CHOI", "DUNG_XU_LY", "RUT_HO_SO")
 EVENT = {name: code for code, name in enumerate(EVENT_ORDER)}
+TERMINAL_EVENTS = ("XU_LY_XONG", "TRA_KET_QUA", "TU_CHOI", "DUNG_XU_LY", "RUT_HO_SO")  # a dossier's end
 
 
 def parse_scale(scale) -> float:
@@ -98,20 +110,27 @@ def parse_scale(scale) -> float:
     return factor
 
 
-def write_sample(out_dir, year: int = 2026, scale="small", seed: int = 766, fmt: str = "parquet") -> str:
+def write_sample(out_dir, year: int = 2026, scale="small", seed: int = 766, fmt: str = "parquet",
+                 period: str | Period | None = None) -> str:
     """Generate the sample province and write it to ``out_dir``; return a one-line summary.
 
     Writes ``<table>.parquet`` (or ``.csv``, UTF-8) for every contract table and
     ``_sample.json``; table files already in the folder under other extensions are removed
-    first (the loader refuses two files for one table).
+    first (the loader refuses two files for one table). ``period`` (``"2026-Q2"``, a month,
+    or a :class:`~chiso.period.Period` inside ``year``) writes only that period's export
+    (module docstring); ``_sample.json`` then records it as ``"period"``.
 
     >>> write_sample("/tmp/s", scale=0.01, fmt="csv")                # doctest: +SKIP
     '/tmp/s: Tỉnh Sơn Lâm (mẫu), 2026, scale 0.01 (×0.01), seed 766 — 166 units, 1,786 procedures, ...'
+    >>> write_sample("/tmp/q", scale="full", period="2026-Q2")      # doctest: +SKIP
+    '/tmp/q: Tỉnh Sơn Lâm (mẫu), 2026-Q2 export, scale full (×1), seed 766 — ..., 507,917 dossiers, 2,463,209 events, ...'
     """
     if fmt not in FORMATS:
         raise ChisoError(f"format {fmt!r} not supported: expected {' or '.join(FORMATS)}")
     factor = parse_scale(scale)
-    tables = generate_sample(year=year, scale=factor, seed=seed)
+    if isinstance(period, str):
+        period = Period.parse(period)
+    tables = generate_sample(year=year, scale=factor, seed=seed, period=period)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for table in TABLES:
@@ -123,16 +142,21 @@ def write_sample(out_dir, year: int = 2026, scale="small", seed: int = 766, fmt:
     scale_label = scale if isinstance(scale, str) and scale in SCALES else factor
     marker = {"sample": True, "generator": "chiso.sources.sample", "seed": seed, "scale": scale_label,
               "scale_factor": factor, "year": year, "province": province["name"], "province_code": province["code"]}
+    if period is not None:
+        marker["period"] = period.code
     (out / SAMPLE_MARKER).write_text(json.dumps(marker, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     counts = {name: table.num_rows for name, table in tables.items()}
-    return (f"{out}: {province['name']}, {year}, scale {scale_label} (×{factor:g}), seed {seed} — "
+    exported = year if period is None else f"{period.code} export"
+    return (f"{out}: {province['name']}, {exported}, scale {scale_label} (×{factor:g}), seed {seed} — "
             f"{counts['donvi']:,} units, {counts['tthc']:,} procedures, {counts['hoso']:,} dossiers, "
             f"{counts['hoso_su_kien']:,} events, {counts['pakn']:,} PAKN, {counts['congbo']:,} announcements")
 
 
-def generate_sample(year: int = 2026, scale: float = 0.05, seed: int = 766) -> dict[str, pa.Table]:
-    """The seven contract tables of the sample province, as arrow tables (deterministic in the seed)."""
-    generator = _Generator(year, scale, seed)
+def generate_sample(year: int = 2026, scale: float = 0.05, seed: int = 766,
+                    period: Period | None = None) -> dict[str, pa.Table]:
+    """The seven contract tables of the sample province, as arrow tables (deterministic in the seed);
+    with ``period``, only that period's export (module docstring)."""
+    generator = _Generator(year, scale, seed, period)
     return {
         "donvi": generator.donvi(),
         "tthc": generator.tthc(),
@@ -305,6 +329,19 @@ class _Dossiers:
         return (self.received >= moment) | carried
 
 
+@dataclass
+class _Events:
+    """Every event of the dossiers' histories, one entry per event (positions and codes)."""
+
+    dossier: np.ndarray    # row in _Generator.dossiers
+    time: np.ndarray
+    kind: np.ndarray       # code in EVENT_ORDER
+    official: np.ndarray   # position in official_code (-1: none)
+    step: np.ndarray       # position in step_names
+    deadline: np.ndarray   # the step's deadline (NaT: none)
+    step_names: list[str]
+
+
 class _Generator:
     """Builds the tables of one sample. Each part draws from its own random stream, spawned
     from the seed: a table does not depend on the order the tables are asked for, and a
@@ -312,7 +349,7 @@ class _Generator:
 
     PARTS = ("units", "catalogue", "assignments", "dossiers", "hoso", "hoso_su_kien", "pakn", "congbo")
 
-    def __init__(self, year: int, scale: float, seed: int):
+    def __init__(self, year: int, scale: float, seed: int, period: Period | None = None):
         self.year, self.scale = int(year), float(scale)
         streams = np.random.SeedSequence(seed).spawn(len(self.PARTS))
         self.streams = {part: np.random.default_rng(s) for part, s in zip(self.PARTS, streams)}
@@ -322,7 +359,15 @@ class _Generator:
         self.dist = _read_yaml("distributions.yaml")
         self.proc_params = _read_yaml("procedures.yaml")
         self.year_start = np.datetime64(f"{self.year}-01-01T00:00:00", "s")
-        self.export_end = np.datetime64(f"{self.year + 1}-01-01T00:00:00", "s") - SECOND
+        self.year_end = np.datetime64(f"{self.year + 1}-01-01T00:00:00", "s") - SECOND
+        # The export: made at the end of the year, or of the period; it holds what happened
+        # by then (export_end) about what is relevant from export_start on.
+        self.export_start, self.export_end = self.year_start, self.year_end
+        if period is not None:
+            self.export_start = np.datetime64(period.start.to_datetime64(), "s")
+            self.export_end = np.datetime64(period.end.to_datetime64(), "s")  # 23:59:59.999… -> 23:59:59
+            if period.year != self.year:
+                raise ChisoError(f"period {period.code} is not in the sample's year {self.year}")
         self._units()
         self.rng = self.streams["catalogue"]
         self.catalogue = self._catalogue()
@@ -680,6 +725,7 @@ class _Generator:
             _zero_padded(yymmdd, 6), _zero_padded(number, 4), "-")
 
     def hoso(self) -> pa.Table:
+        exported = self.exported  # before self.rng is set: finding it builds the events, from their own stream
         self.rng = self.streams["hoso"]
         d, c, rng = self.dossiers, self.catalogue, self.rng
         p = self.dist["processing"]
@@ -710,7 +756,7 @@ class _Generator:
                          & (rng.random(n) < p["processing_start_recorded"]))
         due_known = accepted & (rng.random(n) >= p["no_due_date"])
         person = self._people(n)
-        return pa.table({
+        table = pa.table({
             "MaHoSo": self.dossier_ids,
             "MaTTHC": pc.take(pa.array(c.code), pa.array(d.proc)),
             "MaDonVi": pc.take(pa.array(self.unit_code), pa.array(d.unit)),
@@ -730,6 +776,7 @@ class _Generator:
             "DanhGia": pa.array(rating, pa.string()),
             **person,
         })
+        return table if exported is None else table.filter(pa.array(exported))
 
     def _people(self, n: int) -> dict[str, pa.Array]:
         """Applicants' names, ID numbers (CCCD) and phones: fictional, personal data never to publish."""
@@ -760,7 +807,9 @@ class _Generator:
 
     # -- hoso_su_kien ------------------------------------------------------------------------
 
-    def hoso_su_kien(self) -> pa.Table:
+    @cached_property
+    def events(self) -> "_Events":
+        """Every dossier's whole history (also after the export; :meth:`hoso_su_kien` cuts it)."""
         self.rng = self.streams["hoso_su_kien"]
         d, rng, cal = self.dossiers, self.rng, self.calendar
         steps_params = self.proc_params["steps"]
@@ -828,9 +877,27 @@ class _Generator:
         add(d.pending_stop, d.pending_stop_at, "DUNG_XU_LY", holder(d.request1), steps_params["stop"])
         add(d.end_kind == WITHDRAWN_EARLY, d.withdrawn_at, "RUT_HO_SO", -1, steps_params["withdraw"])
 
-        dossier, time, kind, official, step, deadline = (np.concatenate(parts) for parts in zip(*blocks))
-        known = time <= self.export_end  # the export is made at the end of the year
-        dossier, time, kind, official, step, deadline = (a[known] for a in (dossier, time, kind, official, step, deadline))
+        return _Events(*(np.concatenate(parts) for parts in zip(*blocks)), step_names=step_names)
+
+    @cached_property
+    def exported(self) -> np.ndarray | None:
+        """Dossiers in a period's export: received in it, or before it and with no terminal event
+        before it started; ``None`` for the year's export (every generated dossier)."""
+        if self.export_start == self.year_start and self.export_end == self.year_end:
+            return None
+        d, e = self.dossiers, self.events
+        ended = np.isin(e.kind, [EVENT[kind] for kind in TERMINAL_EVENTS]) & (e.time < self.export_start)
+        closed_before = np.zeros(len(d), bool)
+        closed_before[e.dossier[ended]] = True
+        return (d.received <= self.export_end) & ((d.received >= self.export_start) | ~closed_before)
+
+    def hoso_su_kien(self) -> pa.Table:
+        e, exported = self.events, self.exported
+        known = e.time <= self.export_end  # the export is made at the end of the year (or period)
+        if exported is not None:
+            known &= exported[e.dossier]
+        dossier, time, kind, official, step, deadline = (
+            a[known] for a in (e.dossier, e.time, e.kind, e.official, e.step, e.deadline))
         base = self._months()[0].astype("datetime64[s]")
         order = np.argsort((dossier.astype(np.int64) << 32) | ((time - base).astype(np.int64) << 4) | kind, kind="stable")
         return pa.table({
@@ -838,7 +905,7 @@ class _Generator:
             "ThoiDiem": _timestamps(time[order]),
             "SuKien": _dictionary(kind[order], EVENT_ORDER),
             "MaCanBo": _dictionary(official[order], self.official_code),
-            "BuocXuLy": _dictionary(step[order], step_names),
+            "BuocXuLy": _dictionary(step[order], e.step_names),
             "HanBuoc": _timestamps(deadline[order]),
         })
 
@@ -860,7 +927,7 @@ class _Generator:
         per_year = np.array([fb["per_month"][LEVELS[lv]] for lv in self.level]) * 12 * self.scale
         unit = np.repeat(np.arange(len(self.unit_code)), rng.poisson(per_year))
         m = len(unit)
-        year_seconds = (self.export_end - self.year_start).astype(int)
+        year_seconds = (self.year_end - self.year_start).astype(int)
         received = np.sort(self.year_start + _seconds(rng.random(m) * year_seconds))
         on_time_rate = np.where(self.level == PROVINCE, fb["province"]["on_time"], self.rate["feedback_on_time"])[unit]
         on_time = rng.random(m) < on_time_rate
@@ -875,7 +942,7 @@ class _Generator:
         kind = np.array(kinds)[rng.choice(len(kinds), m, p=weights / weights.sum())]
         about = self._dossier_before(unit, received, rng.random(m) < fb["about_dossier"])
         number = _zero_padded(np.arange(1, m + 1), 6)
-        return pa.table({
+        table = pa.table({
             "MaPAKN": pc.binary_join_element_wise(f"PAKN-{self.year}", number, "-"),
             "MaDonVi": pc.take(pa.array(self.unit_code), pa.array(unit)),
             "NgayTiepNhan": _timestamps(received),
@@ -884,6 +951,12 @@ class _Generator:
             "KhongHaiLong": unhappy,
             "PhanLoai": kind.tolist(),
         })
+        if self.exported is None:
+            return table
+        # a period's PAKN, and earlier ones about its dossiers (5.3 reads those received by its end)
+        about_exported = (about >= 0) & self.exported[np.maximum(about, 0)]
+        in_export = (received <= self.export_end) & ((received >= self.export_start) | about_exported)
+        return table.filter(pa.array(in_export))
 
     def _dossier_before(self, unit: np.ndarray, moment: np.ndarray, wanted: np.ndarray) -> np.ndarray:
         """Row of a dossier received at the same unit (at any unit, for the province's own PAKN)
@@ -912,7 +985,7 @@ class _Generator:
         n_units = len(self.unit_code)
         on_time_p = a["on_time"][0] + rng.random(n_units) * (a["on_time"][1] - a["on_time"][0])
         publish_p = a["published_on_time"][0] + rng.random(n_units) * (a["published_on_time"][1] - a["published_on_time"][0])
-        days = np.arange(self.year_start.astype("datetime64[D]"), (self.export_end + SECOND).astype("datetime64[D]"))
+        days = np.arange(self.year_start.astype("datetime64[D]"), (self.year_end + SECOND).astype("datetime64[D]"))
         working = days[cal.is_working_day(days.astype("datetime64[ns]"))]
         unit_rows, proc_rows, decision_rows, effective_rows = [], [], [], []
 
@@ -949,7 +1022,7 @@ class _Generator:
         delay = np.where(on_time, rng.integers(0, 6, r), rng.integers(6, 21, r))
         published = _as_day(cal.add_working_days(_ns(decided), delay)).astype("datetime64[s]") + self._office_time(r)
         published = np.where(published <= self.export_end, published, NEVER)
-        return pa.table({
+        table = pa.table({
             "MaTTHC": pc.take(pa.array(c.code), pa.array(proc)),
             "MaDonVi": pc.take(pa.array(self.unit_code), pa.array(unit)),
             "NgayQuyetDinh": _timestamps(decided.astype("datetime64[s]")),
@@ -957,6 +1030,10 @@ class _Generator:
             "NgayCongKhai": _timestamps(published),
             "DayDuNoiDung": rng.random(r) < a["complete"],
         })
+        if self.exported is None:
+            return table
+        decided_at = decided.astype("datetime64[s]")
+        return table.filter(pa.array((decided_at >= self.export_start) & (decided_at <= self.export_end)))
 
 
 # --------------------------------------------------------------------------- small helpers
