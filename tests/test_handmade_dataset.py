@@ -97,3 +97,22 @@ def test_missing_columns_are_no_data_not_zero(q2):
     for code in ("4.1", "4.2", "4.3"):
         row = q2.loc[("T00.01", code)]
         assert pd.isna(row["numerator"]) and pd.isna(row["points"])
+
+
+def test_certified_copy_communes(q2):
+    # No tthc_donvi: a commune offers the service when it received a dossier of it in P
+    # (B2 at T00.101); the department has no commune under it: not applicable, scored in
+    # full by the methodology.
+    assert fraction(q2, "T00.101", "4.5") == (1, 1)
+    assert fraction(q2, "T00.102", "4.5") == (0, 1)
+    assert fraction(q2, "T00", "4.5") == (1, 2)
+    department = q2.loc[("T00.01", "4.5")]
+    assert (department["status"], department["points"]) == ("not_applicable", 2.0)
+
+
+def test_report_data_keeps_the_not_applicable_status(tmp_path):
+    from chiso.reportdata import build_report_data
+
+    rd = build_report_data(f"dossiers:{DATA}", 2026, 2, "qd766-2022", tmp_path / "run")
+    row = rd.current("indicators").set_index(["unit", "indicator"]).loc[("T00.01", "4.5")]
+    assert (row["status"], row["points"]) == ("not_applicable", 2.0)

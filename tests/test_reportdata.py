@@ -248,3 +248,4 @@ def test_sample_is_generated_once_and_reported_as_sample(monkeypatch, tmp_path):
     assert (folder / "_sample.json").stat().st_mtime_ns == stamp  # reused, not regenerated
     with pytest.raises(ChisoError, match="sample data for 2026, not 2025"):
         build_report_data("sample", 2025, 2, "qd766-2022", tmp_path / "run", scale="0.005")
+

@@ -193,7 +193,7 @@ def assemble_report_data(
 
     ``scored[code]`` is a long table as :func:`chiso.scoring.score_indicators` returns
     it (unit, indicator, numerator, denominator, ratio, points, max_points, and
-    optionally value, status, not_applicable, data_quality_message); ``units`` has
+    optionally value, status, data_quality_message); ``units`` has
     unit, name, level, parent. Groups, totals, bands and ranks are derived here.
     """
     indicators = _indicator_table(scored, methodology)
@@ -389,7 +389,8 @@ def _indicator_table(scored: dict[str, pd.DataFrame], methodology: Methodology) 
 
 
 def _status(table: pd.DataFrame, is_block: pd.Series) -> pd.Series:
-    not_applicable = table["not_applicable"].fillna(False).astype(bool) if "not_applicable" in table else False
+    # chiso.scoring marks rows that do not apply to their unit (methodology setting)
+    not_applicable = table["status"].eq("not_applicable") if "status" in table else False
     status = np.select(
         [is_block, table["rule"].eq("not_scored"), not_applicable, table["points"].isna()],
         ["official", "not_scored", "not_applicable", "no_data"],
