@@ -98,3 +98,15 @@ def test_commune_policy_for_not_applicable(tmp_path):
                                                   ("4.3", 80, 100, 0), ("3.3", 10, 99, 40), ("1.4", 0, 0, None)])
 def test_numerator_to_full(code, num, den, more):
     assert numerator_to_full(M.indicator(code), num, den) == more
+
+
+def test_rank_with_district_level_units():
+    # Data from before 7/2025 has districts (cấp huyện): ranked among districts.
+    table = _table()
+    table.loc[table["unit"] == "C", "level"] = "district"
+    scored = score_indicators(table, M)
+    units = pd.DataFrame({"unit": list("ABCXY"), "name": list("ABCXY"),
+                          "level": ["department", "department", "district", "commune", "commune"]})
+    totals = unit_scores(group_scores(scored, M), M, units).set_index("unit")
+    assert totals.loc["C", "rank"] == 1 and totals.loc["C", "rank_of"] == 1
+    assert list(totals["level"].drop_duplicates()) == ["department", "district", "commune"]

@@ -32,8 +32,9 @@ import pandas as pd
 
 from chiso.methodology import Indicator, Methodology
 
-LEVELS = ("province", "department", "commune")
-LEVEL_NAMES_VI = {"province": "Tỉnh", "department": "Sở, ban, ngành", "commune": "Xã, phường"}
+# Unit levels, top down; "district" (cấp huyện) exists only in data from before 7/2025.
+LEVELS = ("province", "department", "district", "commune")
+LEVEL_NAMES_VI = {"province": "Tỉnh", "department": "Sở, ban, ngành", "district": "Huyện", "commune": "Xã, phường"}
 
 
 def round_half_up(values, decimals: int = 2):

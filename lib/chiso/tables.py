@@ -38,8 +38,7 @@ from chiso.render import ReportBlock, coloured_table, escape_markdown, markdown_
 from chiso.reportdata import ReportData
 from chiso.scoring import LEVEL_NAMES_VI, LEVELS, round_half_up
 
-LEVEL_NAMES = {**LEVEL_NAMES_VI, "district": "Huyện"}
-LEVEL_ORDER = [*LEVELS, "district"]
+LEVEL_NAMES = LEVEL_NAMES_VI
 # "ranked among ..." for a unit's rank.
 LEVEL_PEERS = {
     "province": "các tỉnh",
@@ -149,7 +148,7 @@ def table_block(frame: pd.DataFrame, caption: str | None = None, empty: str = "K
 def ranked_levels(rd: ReportData) -> list[str]:
     """Levels ranked in the summary (every level but the province itself), in order."""
     present = set(rd.current("totals")["level"])
-    return [lv for lv in LEVEL_ORDER if lv in present and lv != "province"]
+    return [lv for lv in LEVELS if lv in present and lv != "province"]
 
 
 def band_of(rd: ReportData, score: float) -> dict | None:
