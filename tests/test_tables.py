@@ -238,3 +238,11 @@ def test_long_internal_lists_are_cut(rd):
     text = "".join(b.markdown for b in blocks)
     assert "H049" in text and "H050" not in text
     assert "… và 10 dòng khác." in text
+
+
+def test_no_data_note_says_what_is_missing_in_vietnamese():
+    from chiso.tables import _missing_input_vi
+
+    assert _missing_input_vi("no data: missing table pakn, column hoso.DanhGia") == "thiếu bảng pakn, cột hoso.DanhGia"
+    assert _missing_input_vi("offering judged from dossiers only") == ""
+    assert _missing_input_vi(None) == ""

@@ -342,9 +342,26 @@ _NOT_APPLICABLE_NOTES = {
 }
 
 
+def _missing_input_vi(detail) -> str:
+    """What the engine says is missing, in Vietnamese: "no data: missing table pakn, column
+    hoso.DanhGia" -> "thiếu bảng pakn, cột hoso.DanhGia" ("" when it says nothing of it)."""
+    prefix = "no data: missing "
+    if not isinstance(detail, str) or not detail.startswith(prefix):
+        return ""
+    words = {"table": "bảng", "column": "cột"}
+    items = []
+    for item in detail.removeprefix(prefix).split(", "):
+        kind, _, name = item.partition(" ")
+        items.append(f"{words.get(kind, kind)} {name}".strip())
+    return "thiếu " + ", ".join(items)
+
+
 def _indicator_notes(rows: pd.DataFrame, rd: ReportData) -> pd.Series:
-    """The "Ghi chú" column: status, zero denominator, average days (2.2), DVCQG's flags."""
+    """The "Ghi chú" column: status (with what input is missing for "no data"), zero
+    denominator, average days (2.2), DVCQG's flags."""
     status = rows["status"].map(_STATUS_NOTES).fillna("")
+    missing = rows["detail"].map(_missing_input_vi) if "detail" in rows else pd.Series("", index=rows.index)
+    status = status.where(missing.eq(""), status + ": " + missing)
     status[rows["status"].eq("not_applicable")] = _NOT_APPLICABLE_NOTES[rd.meta["commune_not_applicable"]]
     status[rows["status"].eq("ok") & rows["denominator"].eq(0)] = "Không phát sinh trong kỳ (mẫu số 0)"
     average = ("Bình quân " + rows["value"].map(fmt.days)).where(rows["value"].notna(), "")
