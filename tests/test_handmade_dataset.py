@@ -116,3 +116,12 @@ def test_report_data_keeps_the_not_applicable_status(tmp_path):
     rd = build_report_data(f"dossiers:{DATA}", 2026, 2, "qd766-2022", tmp_path / "run")
     row = rd.current("indicators").set_index(["unit", "indicator"]).loc[("T00.01", "4.5")]
     assert (row["status"], row["points"]) == ("not_applicable", 2.0)
+
+
+def test_report_says_when_the_total_lacks_data(tmp_path):
+    from chiso import tables
+    from chiso.reportdata import build_report_data
+
+    rd = build_report_data(f"dossiers:{DATA}", 2026, 2, "qd766-2022", tmp_path / "run")
+    summary = tables.unit_summary(rd, "T00.01").markdown
+    assert "15 chỉ số thành phần (54 điểm) chưa có số liệu" in summary

@@ -297,6 +297,15 @@ def unit_summary(rd: ReportData, unit: str) -> ReportBlock:
     if fmt.is_missing(o["total"]):
         return ReportBlock(f"**{NO_DATA}** để tính tổng điểm của đơn vị trong kỳ này.\n")
     lines = [f"- **Tổng điểm: {fmt.number(o['total'])}/100** — xếp loại **{escape_markdown(o['band'])}**"]
+    rows = rd.current("indicators")
+    no_data = rows[(rows["unit"] == unit) & rows["status"].eq("no_data")]
+    if len(no_data):
+        # A total over fewer than 100 points of data is not comparable with a complete one: say so.
+        lines.append(
+            f"- **Lưu ý:** {len(no_data)} chỉ số thành phần ({fmt.number(no_data['max_points'].sum(), 0)} điểm) "
+            f"chưa có số liệu ({escape_markdown(', '.join(no_data['indicator']))}); tổng điểm chỉ tính "
+            "các chỉ số có số liệu"
+        )
     if o["rank_of"] > 1:
         peers = LEVEL_PEERS.get(o["level"], "các đơn vị cùng cấp")
         lines.append(f"- **Xếp hạng:** {o['rank']}/{o['rank_of']} trong {escape_markdown(peers)}")
