@@ -4,6 +4,7 @@ Commands
 --------
 score-official  points from official DVCQG responses (recomputed, never copied)
 compute         every sub-indicator from a province's dossier exports
+reconcile       dossier-computed figures beside the official results
 sample          write a fictional sample province in the data-contract format
 report          build the reports (HTML, PDF, Excel, site) for a period
 
@@ -60,6 +61,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--methodology", default="qd766-2022", help="methodology id or YAML file (default: %(default)s)")
     p.add_argument("--quality", type=Path, metavar="FILE.csv", help="also write the data-quality table here")
     p.set_defaults(handler=_compute)
+
+    p = sub.add_parser(
+        "reconcile",
+        help="compare dossier-computed figures with the official DVCQG results",
+        description="Compute every sub-indicator from a dossier data folder and set it beside the official "
+        "DVCQG responses of the same period: numerators, denominators and points of both, and their "
+        "differences, one row per unit and sub-indicator both sources have (units matched on their code).",
+    )
+    p.add_argument("--data", type=Path, required=True, metavar="DIR", help="dossier data folder")
+    p.add_argument("--official", type=Path, required=True, nargs="+", metavar="PATH",
+                   help="DVCQG response files or folder of the same period")
+    p.add_argument("--period", required=True, help="2026-Q2, 2026-08 or 2026")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="CSV file to write")
+    p.add_argument("--methodology", default="qd766-2022", help="methodology id or YAML file (default: %(default)s)")
+    p.set_defaults(handler=_reconcile)
 
     p = sub.add_parser(
         "sample",
@@ -134,6 +150,24 @@ def _compute(args) -> int:
     set_aside = int(data.quality["set_aside"].sum())
     print(f"{args.out}: {scored['unit'].nunique()} units, period {period.label}; "
           f"{set_aside} input rows set aside" + (f" (see {args.quality})" if args.quality else ""))
+    return 0
+
+
+def _reconcile(args) -> int:
+    from chiso.indicators import compute_scores
+    from chiso.methodology import load_methodology
+    from chiso.period import Period
+    from chiso.reconcile import reconcile
+    from chiso.sources.dossiers import load_dossiers
+    from chiso.sources.official import load_official, score_official
+
+    methodology = load_methodology(args.methodology)
+    computed = compute_scores(load_dossiers(args.data), Period.parse(args.period), methodology)
+    table = reconcile(computed, score_official(load_official(args.official), methodology))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.out, index=False)
+    print(f"{args.out}: {table['unit'].nunique()} units compared, "
+          f"{int((~table['matches']).sum())} of {len(table)} unit × sub-indicator rows differ")
     return 0
 
 
