@@ -23,7 +23,8 @@ LEVELS = {"TINH": "province", "SO": "department", "HUYEN": "district", "XA": "co
 
 @dataclass
 class FakeDossierData:
-    """The attributes of chiso.sources.dossiers.DossierData that the indicators read."""
+    """The attributes of chiso.sources.dossiers.DossierData that the indicators and the
+    report data read (a clean export: nothing set aside)."""
 
     donvi: pd.DataFrame
     tthc: pd.DataFrame
@@ -33,6 +34,20 @@ class FakeDossierData:
     pakn: pd.DataFrame | None
     congbo: pd.DataFrame | None
     units: pd.DataFrame
+
+    @property
+    def files(self) -> dict[str, str]:
+        tables = ("donvi", "tthc", "tthc_donvi", "hoso", "hoso_su_kien", "pakn", "congbo")
+        return {t: f"{t}.csv" for t in tables if getattr(self, t) is not None}
+
+    @property
+    def quality(self) -> pd.DataFrame:
+        rows = [(t, f, len(getattr(self, t)), len(getattr(self, t)), 0) for t, f in self.files.items()]
+        return pd.DataFrame(rows, columns=["table", "file", "rows_read", "accepted", "set_aside"])
+
+    @property
+    def set_aside(self) -> pd.DataFrame:
+        return pd.DataFrame(columns=["table", "file", "row", "column", "value", "reason"])
 
 
 def frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:

@@ -125,3 +125,32 @@ def test_report_says_when_the_total_lacks_data(tmp_path):
     rd = build_report_data(f"dossiers:{DATA}", 2026, 2, "qd766-2022", tmp_path / "run")
     summary = tables.unit_summary(rd, "T00.01").markdown
     assert "15 chỉ số thành phần (54 điểm) chưa có số liệu" in summary
+
+
+@pytest.fixture
+def broken_export(tmp_path):
+    """The hand-made export with a bad date (A3) and an unknown unit (B3)."""
+    import shutil
+
+    folder = tmp_path / "broken"
+    shutil.copytree(DATA, folder)
+    hoso = (folder / "hoso.csv").read_text(encoding="utf-8")
+    hoso = hoso.replace("A3,1.000001,T00.01,2,2026-04-06 08:00", "A3,1.000001,T00.01,2,2026-13-06 08:00")
+    hoso = hoso.replace("B3,1.000002,T00.101", "B3,1.000002,T99.999")
+    (folder / "hoso.csv").write_text(hoso, encoding="utf-8")
+    return folder
+
+
+def test_reports_show_the_input_quality(broken_export, tmp_path):
+    from chiso import tables
+    from chiso.reportdata import build_report_data, load_report_data
+
+    build_report_data(f"dossiers:{broken_export}", 2026, 2, "qd766-2022", tmp_path / "public")
+    public = "".join(b.markdown for b in tables.input_quality_blocks(load_report_data(tmp_path / "public" / "_data")))
+    assert "| Hồ sơ \\(hoso\\) | hoso\\.csv | 15 | 13 | 2 |" in public
+    assert "ngày giờ không đọc được" in public and "đơn vị không có trong danh mục" in public
+    assert "T99" not in public and "2026\\-13" not in public  # no cell value in the public edition
+
+    build_report_data(f"dossiers:{broken_export}", 2026, 2, "qd766-2022", tmp_path / "internal", edition="internal")
+    internal = "".join(b.markdown for b in tables.input_quality_blocks(load_report_data(tmp_path / "internal" / "_data")))
+    assert "T99\\.999" in internal and "2026\\-13\\-06 08\\:00" in internal

@@ -94,5 +94,5 @@ def tiny_report_data(edition: str = "public", sample: bool = True):
         province="Tỉnh Mẫu",
         fingerprint="0" * 64,
         edition=edition,
-        drilldown=drilldown,
+        extra_tables=drilldown,
     )

@@ -61,7 +61,10 @@ from chiso.sources.official import ONLINE_BLOCK
 DATA_DIR_NAME = "_data"
 META_FILE = "meta.json"
 PUBLIC_TABLES = ("units", "indicators", "groups", "totals")
-INTERNAL_TABLES = ("overdue", "supplements", "pauses", "late_pakn")
+# Counts of the loader's checks (dossier sources only): no cell values, so publishable.
+INPUT_QUALITY_TABLES = ("input_quality", "set_aside_reasons")
+# Staff-level drill-down and the rows set aside with their raw values: internal edition only.
+INTERNAL_TABLES = ("overdue", "supplements", "pauses", "late_pakn", "set_aside")
 TREND_QUARTERS = 4
 # An earlier quarter of dossier data counts as covered when at least half as many
 # dossiers were received in it as in the reported quarter. An export that starts later
@@ -97,6 +100,9 @@ class ReportData:
     supplements: pd.DataFrame | None = None
     pauses: pd.DataFrame | None = None
     late_pakn: pd.DataFrame | None = None
+    input_quality: pd.DataFrame | None = None
+    set_aside_reasons: pd.DataFrame | None = None
+    set_aside: pd.DataFrame | None = None
 
     @property
     def period(self) -> str:
@@ -159,7 +165,7 @@ def build_report_data(
         methodology = load_methodology(methodology)
     period = Period.quarter(year, quarter)
     kind, location = _parse_source(source)
-    drilldown: dict[str, pd.DataFrame] = {}
+    extra_tables: dict[str, pd.DataFrame] = {}  # input quality; drill-down (internal edition)
     if kind == "official":
         scored, units, fingerprint, province = _official_periods(location, period, methodology)
     else:
@@ -168,10 +174,11 @@ def build_report_data(
         # A folder written by the sample generator is sample data, however it was named.
         kind = "sample" if data.is_sample else "dossiers"
         if edition == "internal":
-            drilldown = _drilldown(data, period, methodology)
+            extra_tables.update(_drilldown(data, period, methodology))
+        extra_tables.update(_input_quality(data, edition))
     report_data = assemble_report_data(
         scored, units, methodology, period,
-        source_kind=kind, province=province, fingerprint=fingerprint, edition=edition, drilldown=drilldown,
+        source_kind=kind, province=province, fingerprint=fingerprint, edition=edition, extra_tables=extra_tables,
     )
     write_report_data(report_data, Path(out_dir) / DATA_DIR_NAME)
     return report_data
@@ -187,7 +194,7 @@ def assemble_report_data(
     province: str | None,
     fingerprint: str,
     edition: str = "public",
-    drilldown: dict[str, pd.DataFrame] | None = None,
+    extra_tables: dict[str, pd.DataFrame] | None = None,
 ) -> ReportData:
     """ReportData from scored sub-indicator tables, one per covered period code.
 
@@ -195,6 +202,8 @@ def assemble_report_data(
     it (unit, indicator, numerator, denominator, ratio, points, max_points, and
     optionally value, status, data_quality_message); ``units`` has
     unit, name, level, parent. Groups, totals, bands and ranks are derived here.
+    ``extra_tables``: the input-quality tables (kept in every edition) and the drill-down
+    tables (kept only when ``edition`` is "internal").
     """
     indicators = _indicator_table(scored, methodology)
     groups = group_scores(indicators, methodology, unit_columns=("period", "unit"))[["period", "unit", "group", "group_name", "points",
@@ -234,7 +243,9 @@ def assemble_report_data(
         indicators=indicators,
         groups=groups.reset_index(drop=True),
         totals=totals,
-        **((drilldown or {}) if edition == "internal" else {}),
+        # drill-down tables only reach an internal edition's report data
+        **{name: frame for name, frame in (extra_tables or {}).items()
+           if name in INPUT_QUALITY_TABLES or edition == "internal"},
     )
 
 
@@ -447,6 +458,17 @@ def _drilldown(data, period: Period, methodology: Methodology) -> dict[str, pd.D
     }
 
 
+def _input_quality(data, edition: str) -> dict[str, pd.DataFrame]:
+    """The loader's data-quality tables: rows read / accepted / set aside per table and per
+    reason (every edition), and the rows set aside with their values (internal only)."""
+    from chiso.sources.dossiers import quality_by_reason
+
+    tables = {"input_quality": data.quality, "set_aside_reasons": quality_by_reason(data)}
+    if edition == "internal":
+        tables["set_aside"] = data.set_aside
+    return tables
+
+
 # --------------------------------------------------------------------------- store / load
 
 
@@ -458,7 +480,7 @@ def write_report_data(report_data: ReportData, data_dir: Path) -> None:
     """
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
-    for name in (*PUBLIC_TABLES, *INTERNAL_TABLES):
+    for name in (*PUBLIC_TABLES, *INPUT_QUALITY_TABLES, *INTERNAL_TABLES):
         frame = getattr(report_data, name)
         if frame is not None:
             frame.to_parquet(data_dir / f"{name}.parquet", index=False)
@@ -482,7 +504,7 @@ def load_report_data(data_dir: str | Path) -> ReportData:
 def _load_cached(data_dir: str, stamp: int) -> ReportData:
     folder = Path(data_dir)
     meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-    names = PUBLIC_TABLES + (INTERNAL_TABLES if meta["edition"] == "internal" else ())
+    names = PUBLIC_TABLES + INPUT_QUALITY_TABLES + (INTERNAL_TABLES if meta["edition"] == "internal" else ())
     tables = {n: pd.read_parquet(folder / f"{n}.parquet") for n in names if (folder / f"{n}.parquet").is_file()}
     missing = [n for n in PUBLIC_TABLES if n not in tables]
     if missing:
