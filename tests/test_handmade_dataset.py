@@ -154,3 +154,20 @@ def test_reports_show_the_input_quality(broken_export, tmp_path):
     build_report_data(f"dossiers:{broken_export}", 2026, 2, "qd766-2022", tmp_path / "internal", edition="internal")
     internal = "".join(b.markdown for b in tables.input_quality_blocks(load_report_data(tmp_path / "internal" / "_data")))
     assert "T99\\.999" in internal and "2026\\-13\\-06 08\\:00" in internal
+
+
+def test_an_empty_feedback_export_means_no_feedback_not_no_data(tmp_path):
+    import shutil
+
+    folder = tmp_path / "empty-pakn"
+    shutil.copytree(DATA, folder)
+    header = (folder / "pakn.csv").read_text(encoding="utf-8").splitlines()[0]
+    (folder / "pakn.csv").write_text(header + "\n", encoding="utf-8")
+    out = tmp_path / "scores.csv"
+    assert main(["compute", "--data", str(folder), "--period", "2026-Q2", "--out", str(out)]) == 0
+    table = pd.read_csv(out, dtype={"unit": str, "indicator": str}).set_index(["unit", "indicator"])
+    for code in ("5.1", "5.2"):
+        row = table.loc[("T00.101", code)]
+        assert (row["denominator"], row["points"]) == (0, 6.0)
+    # 5.3 still counts dossiers: nobody's feedback lowers it now
+    assert fraction(table, "T00.01", "5.3") == (7, 10)

@@ -73,3 +73,9 @@ def test_unknown_rule(tmp_path):
 def test_unknown_methodology_lists_available():
     with pytest.raises(MethodologyError, match="available: dvcqg-2025, qd766-2022"):
         load_methodology("nope")
+
+
+def test_unknown_not_applicable_policy(tmp_path):
+    path = _write(tmp_path, lambda r: r["settings"].update(commune_not_applicable="exclude"))
+    with pytest.raises(MethodologyError, match="commune_not_applicable must be one of"):
+        load_methodology(path)

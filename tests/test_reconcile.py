@@ -49,3 +49,11 @@ def test_cli_against_the_reference_responses(tmp_path):
     assert (row["numerator_computed"], row["denominator_computed"]) == (2, 3)
     assert (row["numerator_official"], row["denominator_official"]) == (1889, 1996)
     assert not row["matches"]
+
+
+def test_no_data_on_one_side_is_not_a_match():
+    computed = _scored([("X", "Xã X", "3.6", None, None, None, "no_data"), ("X", "Xã X", "4.5", None, None, 2.0, "ok")])
+    official = _scored([("X", None, "3.6", 10, 100, 0.6, "ok"), ("X", None, "4.5", None, None, 2.0, "ok")])
+    table = reconcile(computed, official).set_index("indicator")
+    assert not table.loc["3.6", "matches"]
+    assert table.loc["4.5", "matches"]  # ratio-only on both sides, same points

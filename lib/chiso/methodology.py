@@ -32,7 +32,7 @@ from chiso.paths import params_dir
 
 DEFAULT_METHODOLOGY = "qd766-2022"
 RULES = ("linear", "threshold", "not_scored")
-COMMUNE_POLICIES = ("full", "zero", "exclude")
+COMMUNE_POLICIES = ("full", "zero")
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,9 @@ class Indicator:
     zero_denominator_points: float
     commune: bool
     dvcqg: dict[str, Any] = field(default_factory=dict)
+    # False when the numerator is not a count of things (3.3: online dossiers × the 1.4
+    # sync ratio), so "how many more" cannot be said.
+    numerator_is_count: bool = True
 
     @property
     def scored(self) -> bool:
@@ -182,6 +185,7 @@ def _parse(raw: dict, path: Path) -> Methodology:
                     zero_denominator_points=float(i.get("zero_denominator_points", 0)),
                     commune=bool(i.get("commune", True)),
                     dvcqg=dict(i.get("dvcqg") or {}),
+                    numerator_is_count=bool(i.get("numerator_is_count", True)),
                 )
             )
             codes.append(code)

@@ -26,7 +26,8 @@ COMPARED = ["numerator", "denominator", "points"]
 def reconcile(computed: pd.DataFrame, official: pd.DataFrame) -> pd.DataFrame:
     """Join two scored long tables (``compute_scores`` and ``score_official``) on unit and
     sub-indicator; add ``<column>_difference`` = computed − official for numerator,
-    denominator and points, and ``matches`` (all three equal, points to 2 decimals).
+    denominator and points, and ``matches`` (all three equal, points to 2 decimals; a
+    figure known on one side only does not match).
 
     Only rows both sources can compute are compared (DVCQG's 3.1–3.3 block and 2.2 are not).
     """
@@ -40,9 +41,10 @@ def reconcile(computed: pd.DataFrame, official: pd.DataFrame) -> pd.DataFrame:
                          f"official: {', '.join(right['unit'].drop_duplicates().head(3))}…)")
     for column in COMPARED:
         both[f"{column}_difference"] = both[f"{column}_computed"] - both[f"{column}_official"]
-    both["matches"] = (
-        both["numerator_difference"].fillna(0).eq(0)
-        & both["denominator_difference"].fillna(0).eq(0)
-        & both["points_difference"].fillna(0).abs().lt(0.005)
-    )
+    both["matches"] = True
+    for column, tolerance in (("numerator", 0), ("denominator", 0), ("points", 0.005)):
+        computed_value, official_value = both[f"{column}_computed"], both[f"{column}_official"]
+        # Both unknown is agreement; a figure on one side only is not.
+        same = (both[f"{column}_difference"].abs() <= tolerance) | (computed_value.isna() & official_value.isna())
+        both["matches"] &= same
     return both

@@ -95,7 +95,7 @@ def score_indicators(table: pd.DataFrame, methodology: Methodology, level_column
     for a commune-level unit, or a row whose ``status`` is already "not_applicable" (e.g.
     4.5 for a unit with no commune under it) — is scored by the methodology's
     ``commune_not_applicable`` setting [open]: ``full`` (max points, as DVCQG gives
-    departments for 4.5), ``zero``, or ``exclude`` (no points and no max). Such rows get
+    departments for 4.5) or ``zero``. Such rows get
     ``status`` "not_applicable".
     """
     out = table.copy()
@@ -126,12 +126,7 @@ def _apply_not_applicable_policy(out: pd.DataFrame, methodology: Methodology, le
     if not mask.any():
         return out
     policy = methodology.settings.get("commune_not_applicable", "full")
-    if policy == "full":
-        out.loc[mask, "points"] = out.loc[mask, "max_points"]
-    elif policy == "zero":
-        out.loc[mask, "points"] = 0.0
-    else:  # exclude
-        out.loc[mask, ["points", "max_points"]] = np.nan
+    out.loc[mask, "points"] = out.loc[mask, "max_points"] if policy == "full" else 0.0
     out.loc[mask, "status"] = "not_applicable"
     return out
 
@@ -192,7 +187,7 @@ def numerator_to_full(ind: Indicator, numerator, denominator) -> int | None:
 
     With the denominator fixed, full points need numerator / denominator >= T (T = the
     threshold, or 1 for a linear rule). Returns 0 when points are already full, None when
-    it cannot be said (no denominator, not scored).
+    it cannot be said (no denominator, not scored, or a numerator that is not a count).
 
     >>> from chiso.methodology import load_methodology
     >>> m = load_methodology("qd766-2022")
@@ -201,7 +196,9 @@ def numerator_to_full(ind: Indicator, numerator, denominator) -> int | None:
     >>> numerator_to_full(m.indicator("5.3"), 880, 1000)   # threshold 90 %
     20
     """
-    if not ind.scored or denominator is None or pd.isna(denominator) or denominator <= 0 or pd.isna(numerator):
+    if not ind.scored or not ind.numerator_is_count:
+        return None
+    if denominator is None or pd.isna(denominator) or denominator <= 0 or pd.isna(numerator):
         return None
     target = ind.threshold if ind.rule == "threshold" else 1.0
     # Integer arithmetic on the target share avoids 0.9 * 1000 = 899.9999 surprises.

@@ -52,6 +52,12 @@ EDITION_NAMES = {"public": "Công khai", "internal": "Nội bộ (phục vụ đ
 
 # What the numerator of each sub-indicator counts, for "what it takes" sentences
 # ("Cần thêm 42 hồ sơ xử lý đúng hạn").
+# Sub-indicators whose numerator is not a count (methodology: numerator_is_count: false):
+# what to do instead of "N more".
+COMPOSITE_ADVICE = {
+    "3.3": "Tỷ lệ = (hồ sơ nộp trực tuyến / hồ sơ tiếp nhận) × tỷ lệ đồng bộ 1.4: cần tăng cả hồ sơ nộp "
+           "trực tuyến và hồ sơ đồng bộ lên Cổng DVCQG",
+}
 NUMERATOR_NOUNS = {
     "1.1": "TTHC công bố đúng hạn",
     "1.2": "TTHC cập nhật, công khai đúng hạn",
@@ -347,7 +353,6 @@ _STATUS_NOTES = {
 _NOT_APPLICABLE_NOTES = {
     "full": "Không áp dụng với đơn vị: tính đủ điểm theo phương pháp",
     "zero": "Không áp dụng với đơn vị: 0 điểm theo phương pháp",
-    "exclude": "Không áp dụng với đơn vị: không tính vào tổng",
 }
 
 
@@ -427,6 +432,8 @@ def what_it_takes(rd: ReportData, unit: str) -> pd.DataFrame:
         if not fmt.is_missing(needed):
             noun = NUMERATOR_NOUNS.get(code, "đơn vị ở tử số")
             sentences.append(f"Cần thêm {fmt.integer(needed)} {noun} ⇒ {gain} (đạt điểm tối đa)")
+        elif code in COMPOSITE_ADVICE:
+            sentences.append(f"{COMPOSITE_ADVICE[code]} ⇒ {gain}")
         elif den == 0:
             sentences.append(f"Không phát sinh trong kỳ (mẫu số 0): {gain} chỉ lấy lại được khi phát sinh")
         else:

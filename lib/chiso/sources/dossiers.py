@@ -732,8 +732,11 @@ class _Rows:
                 if spec.default is not None:
                     data[name] = pd.array([spec.default] * accepted, dtype="string")
                 continue
-            if not spec.required and spec.default is None and accepted_rows(decoded.blank).all():
-                continue  # no data in this column: absent, so the indicators needing it say so
+            # A column blank in every row holds no data: absent, so the indicators needing it
+            # say "no data". A table with no rows at all keeps its columns: an empty pakn
+            # export means "no feedback received" (full points), not "no data".
+            if not spec.required and spec.default is None and accepted and accepted_rows(decoded.blank).all():
+                continue
             values = accepted_rows(decoded.values)
             data[name] = pd.arrays.ArrowStringArray(values) if isinstance(values, pa.ChunkedArray) else values
         strings = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow")}
