@@ -171,3 +171,15 @@ def test_an_empty_feedback_export_means_no_feedback_not_no_data(tmp_path):
         assert (row["denominator"], row["points"]) == (0, 6.0)
     # 5.3 still counts dossiers: nobody's feedback lowers it now
     assert fraction(table, "T00.01", "5.3") == (7, 10)
+
+
+def test_compute_lists_the_rows_set_aside(broken_export, tmp_path):
+    out, quality, set_aside = tmp_path / "s.csv", tmp_path / "q.csv", tmp_path / "a.csv"
+    assert main(["compute", "--data", str(broken_export), "--period", "2026-Q2", "--out", str(out),
+                 "--quality", str(quality), "--set-aside", str(set_aside)]) == 0
+    counts = pd.read_csv(quality).set_index(["table", "reason"])
+    assert counts.loc[("hoso", "unparseable date"), "set_aside"] == 2  # the table's total
+    assert counts.loc[("hoso", "unparseable date"), "rows"] == 1  # this reason's
+    rows = pd.read_csv(set_aside)
+    assert len(rows) == 6 and {"file", "row", "column", "value", "reason"} <= set(rows.columns)
+    assert "note" in pd.read_csv(out).columns

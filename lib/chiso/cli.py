@@ -19,6 +19,7 @@ from pathlib import Path
 
 from chiso import __version__
 from chiso.errors import ChisoError
+from chiso.methodology import DEFAULT_METHODOLOGY
 
 SCORE_COLUMNS = ["unit", "indicator", "numerator", "denominator", "points", "max_points"]
 
@@ -44,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="response files or folders")
     p.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="CSV file to write")
-    p.add_argument("--methodology", default="qd766-2022", help="methodology id or YAML file (default: %(default)s)")
+    p.add_argument("--methodology", default=DEFAULT_METHODOLOGY, help="methodology id or YAML file (default: %(default)s)")
     p.set_defaults(handler=_score_official)
 
     p = sub.add_parser(
@@ -58,8 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--period", required=True, help="2026-Q2, 2026-08 or 2026")
     p.add_argument("--as-of", metavar="DATE", help="self-assessment as of this date inside the period")
     p.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="CSV file to write")
-    p.add_argument("--methodology", default="qd766-2022", help="methodology id or YAML file (default: %(default)s)")
-    p.add_argument("--quality", type=Path, metavar="FILE.csv", help="also write the data-quality table here")
+    p.add_argument("--methodology", default=DEFAULT_METHODOLOGY, help="methodology id or YAML file (default: %(default)s)")
+    p.add_argument("--quality", type=Path, metavar="FILE.csv",
+                   help="also write the data-quality table here: rows read, accepted and set aside per table and reason")
+    p.add_argument("--set-aside", type=Path, metavar="FILE.csv",
+                   help="also list every row set aside here (file, row, column, value, reason; holds raw "
+                        "input values: keep it internal)")
     p.set_defaults(handler=_compute)
 
     p = sub.add_parser(
@@ -74,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="DVCQG response files or folder of the same period")
     p.add_argument("--period", required=True, help="2026-Q2, 2026-08 or 2026")
     p.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="CSV file to write")
-    p.add_argument("--methodology", default="qd766-2022", help="methodology id or YAML file (default: %(default)s)")
+    p.add_argument("--methodology", default=DEFAULT_METHODOLOGY, help="methodology id or YAML file (default: %(default)s)")
     p.set_defaults(handler=_reconcile)
 
     p = sub.add_parser(
@@ -106,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, help="parallel workers (default: number of CPUs)")
     p.add_argument("--scale", default="small", help="sample size when SOURCE=sample")
     p.add_argument("--out", type=Path, default=Path("reports"), help="output root (default: %(default)s)")
-    p.add_argument("--methodology", default="qd766-2022")
+    p.add_argument("--methodology", default=DEFAULT_METHODOLOGY, help="methodology id or YAML file (default: %(default)s)")
     p.add_argument("--force", action="store_true", help="re-render units even when nothing changed")
     p.add_argument("--no-pdf", action="store_true", help="HTML only")
     p.set_defaults(handler=_report)
@@ -129,7 +134,8 @@ def _score_official(args) -> int:
     # Only what chiso can compute: not 2.2 (only an average is published) nor the
     # online-services block (DVCQG publishes its total, not its formula).
     scored = scored[scored["status"].isin(["ok", "no_data"])]
-    _write_scores(scored, args.out, ["unit_name", "level", "ratio", "published_points", "data_quality"])
+    _write_scores(scored, args.out, ["unit_name", "level", "ratio", "published_points", "data_quality",
+                                     "data_quality_message"])
     print(f"{args.out}: {scored['unit'].nunique()} units, {len(scored)} rows ({official.period_hint or 'period unknown'})")
     return 0
 
@@ -138,18 +144,22 @@ def _compute(args) -> int:
     from chiso.indicators import compute_scores
     from chiso.methodology import load_methodology
     from chiso.period import Period
-    from chiso.sources.dossiers import load_dossiers
+    from chiso.sources.dossiers import load_dossiers, quality_by_reason
 
     methodology = load_methodology(args.methodology)
     period = Period.parse(args.period, as_of=args.as_of)
     data = load_dossiers(args.data)
     scored = compute_scores(data, period, methodology)
-    _write_scores(scored, args.out, ["unit_name", "level", "ratio", "status"])
+    _write_scores(scored, args.out, ["unit_name", "level", "ratio", "status", "note"])
     if args.quality:
-        data.quality.to_csv(args.quality, index=False)
+        reasons = quality_by_reason(data)
+        data.quality.merge(reasons, on="table", how="left").to_csv(args.quality, index=False)
+    if args.set_aside:
+        data.set_aside.to_csv(args.set_aside, index=False)
     set_aside = int(data.quality["set_aside"].sum())
     print(f"{args.out}: {scored['unit'].nunique()} units, period {period.label}; "
-          f"{set_aside} input rows set aside" + (f" (see {args.quality})" if args.quality else ""))
+          f"{set_aside} input rows set aside" + (f" (see {args.set_aside or args.quality})"
+                                                  if args.set_aside or args.quality else ""))
     return 0
 
 

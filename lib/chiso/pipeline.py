@@ -72,7 +72,10 @@ from typing import TYPE_CHECKING, Callable, Iterable
 import chiso
 from chiso import __version__
 from chiso.errors import ChisoError
+from chiso.methodology import DEFAULT_METHODOLOGY
 from chiso.paths import PROJECT_ROOT
+from chiso.site import EXCEL_NAME  # the site links to these names
+from chiso.site import SUMMARY_STEM as SUMMARY_NAME
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,8 +83,6 @@ if TYPE_CHECKING:
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 UNIT_NOTEBOOK = "unit_report.ipynb"
 SUMMARY_NOTEBOOK = "province_summary.ipynb"
-SUMMARY_NAME = "tong-hop"
-EXCEL_NAME = "bang-xep-hang.xlsx"
 MANIFEST_NAME = "manifest.json"
 KEY_FILE = ".chiso-key.json"
 LOCK_FILE = ".chiso-lock"
@@ -119,7 +120,7 @@ class ReportRequest:
     jobs: int | None = None
     scale: str = "small"
     out: Path = Path("reports")
-    methodology: str = "qd766-2022"
+    methodology: str = DEFAULT_METHODOLOGY
     force: bool = False
     formats: tuple[str, ...] = OUTPUT_FORMATS
 

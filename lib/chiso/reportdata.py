@@ -13,9 +13,13 @@ never computes an indicator itself. Tables (all long, one row per period and uni
   :func:`chiso.scoring.numerator_to_full`);
 - ``groups``: period, unit, group, group_name, points, max_points;
 - ``totals``: period, unit, name, level, total, band, band_code, rank, rank_of;
+- ``input_quality``, ``set_aside_reasons`` (dossier sources): rows read, accepted and
+  set aside per input table and per reason — counts only;
 - internal edition only: ``overdue``, ``supplements``, ``pauses``, ``late_pakn``
-  (dossier drill-down, see :func:`_drilldown`). The public edition never loads the
-  event history's officials (MaCanBo) or any personal data, not even into ``_data``.
+  (dossier drill-down, see :func:`_drilldown`) and ``set_aside`` (the rows set aside,
+  with their raw values). The loader reads every column of the export, but in the public
+  edition no officials' codes (MaCanBo), dossier-level rows or personal data reach
+  ReportData, ``_data`` or any report (tests/test_end_to_end.py checks the outputs).
 
 ``status`` of a sub-indicator row is one of ``ok``, ``no_data`` (nothing to compute
 from: shown as "chưa có số liệu", never as 0), ``not_scored`` (2.2), ``not_applicable``
