@@ -18,6 +18,7 @@ Example
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 import pandas as pd
@@ -86,3 +87,14 @@ def date_time(value) -> str:
 def days(value, decimals: int = 1) -> str:
     """A duration in days: ``2.25`` → ``"2,3 ngày"``."""
     return MISSING if is_missing(value) else f"{number(value, decimals)} ngày"
+
+
+def fold_diacritics(text: str) -> str:
+    """Vietnamese text without diacritics, đ/Đ as d/D (case kept): for matching headers
+    and searching names regardless of accents.
+
+    >>> fold_diacritics("Xã Đồng Hỷ")
+    'Xa Dong Hy'
+    """
+    text = str(text).replace("đ", "d").replace("Đ", "D")
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))

@@ -18,7 +18,6 @@ PosixPath('reports/2026-Q2/site/index.html')
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 from urllib.parse import quote
 
@@ -40,8 +39,7 @@ def search_key(text: str) -> str:
     >>> search_key("Xã Đồng Hỷ")
     'xa dong hy'
     """
-    decomposed = unicodedata.normalize("NFD", str(text).replace("đ", "d").replace("Đ", "D"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return fmt.fold_diacritics(text).lower()
 
 
 def _links(run_dir: Path, stem: str) -> list[dict]:

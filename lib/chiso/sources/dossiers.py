@@ -82,7 +82,6 @@ import hashlib
 import json
 import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,6 +97,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from chiso.errors import ChisoError, InputError
+from chiso.formatting import fold_diacritics
 from chiso.paths import params_dir
 
 TABLE_SUFFIXES = (".csv", ".xlsx", ".parquet")
@@ -123,29 +123,23 @@ _UTC_OFFSET = r"\d\s*(?:Z|[+-]\d\d:?\d\d)$"
 
 # --------------------------------------------------------------------------- text folding
 
-def _fold(text: str) -> str:
-    """Drop Vietnamese diacritics (NFKD), with đ/Đ as d/D: ``_fold("Đồng bộ") == "Dong bo"``."""
-    text = text.replace("đ", "d").replace("Đ", "D")
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-
-
 def header_key(header: str) -> str:
     """The key under which a header is matched: no case, diacritics, spaces or punctuation.
 
     >>> header_key("Ngày tiếp nhận"), header_key("NGAY_TIEP_NHAN"), header_key("Mã ĐV")
     ('ngaytiepnhan', 'ngaytiepnhan', 'madv')
     """
-    return re.sub(r"[^0-9a-z]", "", _fold(header).lower())
+    return re.sub(r"[^0-9a-z]", "", fold_diacritics(header).lower())
 
 
 def _enum_key(token: str) -> str:
     """Fold an enum label: ``"Xử lý xong"`` -> ``"XU_LY_XONG"``, ``"toan-trinh"`` -> ``"TOAN_TRINH"``."""
-    return re.sub(r"[\s\-]+", "_", _fold(token).strip().upper())
+    return re.sub(r"[\s\-]+", "_", fold_diacritics(token).strip().upper())
 
 
 def _yes_no_key(token: str) -> str:
     """Fold a yes/no spelling: ``"Có"`` -> ``"co"``, ``" KHÔNG "`` -> ``"khong"``."""
-    return re.sub(r"\s+", "", _fold(token).lower())
+    return re.sub(r"\s+", "", fold_diacritics(token).lower())
 
 
 def _token(value: Any) -> str | None:
