@@ -45,8 +45,8 @@ report: $(STAMP) ## Build reports: make report QUARTER=2 [YEAR=2026 UNIT=code SO
 	$(BIN)/chiso report --year $(YEAR) --quarter $(QUARTER) --source $(SOURCE) --edition $(EDITION) \
 		--methodology $(METHODOLOGY) $(if $(FORCE),--force) $(if $(UNIT),--unit $(UNIT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCALE),--scale $(SCALE))
 
-lab: $(STAMP) ## Start JupyterLab on the project kernel
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+lab: $(STAMP) ## Start JupyterLab on the project kernel (notebooks/; kernel "chiso (.venv)")
+	$(BIN)/jupyter lab --notebook-dir=notebooks --no-browser $(if $(filter 0,$(shell id -u)),--allow-root)
 
 benchmark: $(STAMP) ## Run the benchmarks (prints figures; not tests)
 	$(BIN)/python benchmarks/compute.py
