@@ -527,6 +527,13 @@ def input_files(source: str, scale: str) -> dict[str, str]:
             for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
+def _project_relative(path: Path) -> str:
+    """A path inside the project as relative to its root (``params/methodology/…``): the
+    manifest is published with the reports and should not show the machine's folders."""
+    path = Path(path).resolve()
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+
+
 def tool_versions() -> dict[str, str | None]:
     """Versions of Python, chiso, the libraries and the external tools that shape a report."""
     versions: dict[str, str | None] = {"python": platform.python_version(), "chiso": __version__}
@@ -792,7 +799,7 @@ def _manifest(request, meta, methodology, plan: Plan, results, extras, run_dir, 
         "source": {"kind": meta.get("source_kind"), "label": meta.get("source_label"), "spec": request.source,
                    "is_sample": meta.get("is_sample"), "province": meta.get("province")},
         "methodology": {"id": methodology.id, "version": methodology.version, "title": methodology.title,
-                        "file": str(methodology.path), "sha256": sha256_file(methodology.path)},
+                        "file": _project_relative(methodology.path), "sha256": sha256_file(methodology.path)},
         "inputs": {"fingerprint": meta.get("input_fingerprint"),
                    "files": input_files(request.source, request.scale), "report_data": plan.data_files},
         "versions": plan.versions,
