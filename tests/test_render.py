@@ -2,6 +2,8 @@
 
 import base64
 import importlib.util
+import os
+import json
 import re
 import shutil
 import struct
@@ -14,6 +16,7 @@ import nbformat
 import pandas as pd
 import pypdf
 import pytest
+import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from chiso.errors import ChisoError
@@ -415,6 +418,44 @@ def test_quarto_engine_renders_the_same_text(report_notebook, tmp_path):
     assert PHRASE in nfc(files["html"].read_text(encoding="utf-8"))
     pages = [nfc(page.extract_text()) for page in pypdf.PdfReader(files["pdf"]).pages]
     assert PHRASE in pages[0] and all(BANNER in page for page in pages)
+
+
+FAKE_QUARTO = """#!{python}
+# Stands in for `quarto render DOC --to FORMAT --no-execute`: records what it was given and
+# writes the output file Quarto would (report.html, or report.pdf for typst).
+import json, pathlib, sys
+args = sys.argv[1:]
+log = pathlib.Path({log!r})
+with log.open("a", encoding="utf-8") as out:
+    out.write(json.dumps({{"args": args, "cwd": str(pathlib.Path.cwd()),
+                          "files": sorted(p.name for p in pathlib.Path.cwd().iterdir()),
+                          "notebook": json.loads(pathlib.Path(args[1]).read_text(encoding="utf-8"))}}) + "\\n")
+suffix = "html" if args[args.index("--to") + 1] == "html" else "pdf"
+pathlib.Path(args[1]).with_suffix("." + suffix).write_text("rendered by fake quarto", encoding="utf-8")
+"""
+
+
+def test_quarto_engine_hands_quarto_the_cleaned_notebook(report_notebook, tmp_path, monkeypatch):
+    """The Quarto path's plumbing, with a stand-in `quarto` (the real one is not installable here)."""
+    bin_dir, log = tmp_path / "bin", tmp_path / "quarto-calls.jsonl"
+    bin_dir.mkdir()
+    fake = bin_dir / "quarto"
+    fake.write_text(FAKE_QUARTO.format(python=sys.executable, log=str(log)), encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.delenv("CHISO_RENDER_ENGINE", raising=False)
+    files = render_notebook(report_notebook, tmp_path / "out", "q", title="Báo cáo", banner=BANNER)  # engine auto
+    assert files["html"].read_text(encoding="utf-8") == "rendered by fake quarto" and files["pdf"].is_file()
+    calls = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [c["args"] for c in calls] == [["render", "report.ipynb", "--to", "html", "--no-execute"],
+                                          ["render", "report.ipynb", "--to", "typst", "--no-execute"]]
+    assert {"report.css", "banner.html", "banner.typ"} <= set(calls[0]["files"])
+    cells = calls[0]["notebook"]["cells"]
+    front = yaml.safe_load(cells[0]["source"].strip().strip("-"))
+    assert front["echo"] is False and front["format"]["typst"]["mainfont"] == "DejaVu Sans"
+    assert front["format"]["typst"]["codefont"] == "DejaVu Sans Mono"
+    # only what the report shows: no parameters cell, no code
+    assert all("parameters" not in c.get("metadata", {}).get("tags", []) for c in cells)
 
 
 # --- site check: the HTML in a real browser ------------------------------------------
