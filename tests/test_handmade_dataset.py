@@ -183,3 +183,16 @@ def test_compute_lists_the_rows_set_aside(broken_export, tmp_path):
     rows = pd.read_csv(set_aside)
     assert len(rows) == 6 and {"file", "row", "column", "value", "reason"} <= set(rows.columns)
     assert "note" in pd.read_csv(out).columns
+
+
+def test_summary_and_site_say_which_indicators_lack_data(tmp_path):
+    from chiso import site, tables
+    from chiso.reportdata import build_report_data
+
+    rd = build_report_data(f"dossiers:{DATA}", 2026, 2, "qd766-2022", tmp_path / "run")
+    coverage = tables.data_coverage(rd)
+    assert coverage.startswith("chưa có số liệu: 1.1, 1.2, 1.3, 3.1")
+    assert "(mọi đơn vị)" in coverage
+    assert "Lưu ý về số liệu" in tables.province_header(rd).markdown
+    page = site.write_site(rd, tmp_path / "run").read_text(encoding="utf-8")
+    assert "Lưu ý về số liệu" in page and "1.1, 1.2, 1.3" in page

@@ -25,7 +25,7 @@ import jinja2
 
 from chiso import formatting as fmt
 from chiso.reportdata import ReportData
-from chiso.tables import LEVEL_NAMES, SAMPLE_BANNER, ink_on, ranked_levels, ranking_table
+from chiso.tables import LEVEL_NAMES, SAMPLE_BANNER, data_coverage, ink_on, ranked_levels, ranking_table
 
 SITE_DIR = "site"
 SUMMARY_STEM = "tong-hop"
@@ -97,6 +97,7 @@ def write_site(rd: ReportData, run_dir: Path) -> Path:
         rows=site_rows(rd, run_dir),
         levels=[(lv, LEVEL_NAMES[lv]) for lv in ranked_levels(rd)],
         bands=[b["name"] for b in rd.meta["bands"]],
+        coverage=data_coverage(rd),
     )
     out.write_text(page, encoding="utf-8")
     return out
@@ -157,6 +158,7 @@ footer { margin-top: 2rem; color: var(--muted); font-size: .8rem; overflow-wrap:
 <p>Kỳ đánh giá: {{ meta.period_label }} ({{ meta.period_start }} – {{ meta.period_end }})</p>
 <p>Nguồn số liệu: {{ meta.source_label }}</p>
 <p>Phương pháp: {{ meta.methodology_title }} ({{ meta.methodology_id }}, phiên bản {{ meta.methodology_version }})</p>
+{% if coverage %}<p><strong>Lưu ý về số liệu:</strong> {{ coverage }}</p>{% endif %}
 </div></header>
 <main>
 <div class="cards">

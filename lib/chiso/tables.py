@@ -267,13 +267,38 @@ def unit_header(rd: ReportData, unit: str) -> ReportBlock:
     return ReportBlock("\n".join(lines) + "\n")
 
 
+def data_coverage(rd: ReportData) -> str | None:
+    """Which sub-indicators have no data, and for how many units; None when all have data.
+
+    Totals, bands and ranks count only sub-indicators with data, so a reader must know
+    when part of the 100 points could not be computed (e.g. no ``congbo`` export).
+
+    >>> data_coverage(rd)                                                  # doctest: +SKIP
+    'chưa có số liệu: 1.1, 1.2, 1.3 (mọi đơn vị); 5.1 (3 đơn vị) — tổng điểm, xếp loại và hạng chỉ tính các chỉ số có số liệu'
+    """
+    rows = rd.current("indicators")
+    missing = rows[rows["status"].eq("no_data")]
+    if missing.empty:
+        return None
+    units = rows["unit"].nunique()
+    per_indicator = missing.groupby("indicator", sort=False)["unit"].nunique()
+    everywhere = [code for code, n in per_indicator.items() if n == units]
+    some = [f"{code} ({n} đơn vị)" for code, n in per_indicator.items() if n < units]
+    parts = ([f"{', '.join(everywhere)} (mọi đơn vị)"] if everywhere else []) + some
+    return (f"chưa có số liệu: {'; '.join(parts)} — tổng điểm, xếp loại và hạng chỉ tính các chỉ số "
+            "có số liệu")
+
+
 def province_header(rd: ReportData) -> ReportBlock:
-    """Header of the province summary: province, period, methodology, source, time, fingerprint."""
+    """Header of the province summary: province, period, methodology, source, time,
+    fingerprint, and which sub-indicators lack data."""
     counts = rd.current("totals")["level"].value_counts()
     units = "; ".join(f"{escape_markdown(LEVEL_NAMES[lv].lower())}: {counts[lv]}" for lv in ranked_levels(rd))
+    coverage = data_coverage(rd)
     lines = [
         f"- **Tỉnh:** {escape_markdown(rd.meta['province'] or NO_DATA)} (số đơn vị — {units})",
         *_header_lines(rd),
+        *([f"- **Lưu ý về số liệu:** {escape_markdown(coverage)}"] if coverage else []),
         *_sample_notice(rd),
     ]
     return ReportBlock("\n".join(lines) + "\n")
