@@ -64,6 +64,14 @@ def test_notebooks_are_thin_with_one_parameters_cell(path):
     assert sum(len(c.source.splitlines()) for c in code) < 40  # all logic lives in the library
 
 
+@pytest.mark.parametrize("path", [UNIT, SUMMARY])
+def test_papermill_reads_the_parameters(path):
+    # papermill must parse the parameters cell, or it warns "Passed unknown parameter" on every run
+    import papermill
+
+    assert set(papermill.inspect_notebook(str(path))) == {"unit", "data_dir", "edition"}
+
+
 def test_unit_report_public(data_dirs, tmp_path):
     nb = execute(UNIT, tmp_path / "D3.ipynb", "D3", data_dirs["public"], "public")
     text = shown(nb)
