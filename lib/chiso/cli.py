@@ -24,6 +24,12 @@ from chiso.methodology import DEFAULT_METHODOLOGY
 SCORE_COLUMNS = ["unit", "indicator", "numerator", "denominator", "points", "max_points"]
 
 
+def _add_output_options(p: argparse.ArgumentParser) -> None:
+    """--out and --methodology, shared by the commands that write a scores table."""
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="CSV file to write")
+    p.add_argument("--methodology", default=DEFAULT_METHODOLOGY, help="methodology id or YAML file (default: %(default)s)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chiso",
@@ -41,11 +47,10 @@ def _parser() -> argparse.ArgumentParser:
         "is recognised from the content) and write one row per unit and computable sub-indicator "
         "with points computed by chiso from numerator and denominator (never copied from the "
         "published score). Columns: unit,indicator,numerator,denominator,points,max_points, then "
-        "unit_name, level, ratio, published_points, data_quality.",
+        "unit_name, level, ratio, published_points, data_quality, data_quality_message.",
     )
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="response files or folders")
-    p.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="CSV file to write")
-    p.add_argument("--methodology", default=DEFAULT_METHODOLOGY, help="methodology id or YAML file (default: %(default)s)")
+    _add_output_options(p)
     p.set_defaults(handler=_score_official)
 
     p = sub.add_parser(
@@ -58,8 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, required=True, metavar="DIR", help="data folder")
     p.add_argument("--period", required=True, help="2026-Q2, 2026-08 or 2026")
     p.add_argument("--as-of", metavar="DATE", help="self-assessment as of this date inside the period")
-    p.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="CSV file to write")
-    p.add_argument("--methodology", default=DEFAULT_METHODOLOGY, help="methodology id or YAML file (default: %(default)s)")
+    _add_output_options(p)
     p.add_argument("--quality", type=Path, metavar="FILE.csv",
                    help="also write the data-quality table here: rows read, accepted and set aside per table and reason")
     p.add_argument("--set-aside", type=Path, metavar="FILE.csv",
@@ -78,8 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--official", type=Path, required=True, nargs="+", metavar="PATH",
                    help="DVCQG response files or folder of the same period")
     p.add_argument("--period", required=True, help="2026-Q2, 2026-08 or 2026")
-    p.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="CSV file to write")
-    p.add_argument("--methodology", default=DEFAULT_METHODOLOGY, help="methodology id or YAML file (default: %(default)s)")
+    _add_output_options(p)
     p.set_defaults(handler=_reconcile)
 
     p = sub.add_parser(
