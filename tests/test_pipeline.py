@@ -276,7 +276,7 @@ def test_input_files_lists_every_file_of_the_source_folder(tmp_path):
     (tmp_path / "2026-Q2").mkdir()
     (tmp_path / "2026-Q2" / "a.json").write_bytes(b"abc")
     (tmp_path / "b.json").write_bytes(b"")
-    assert pipeline.input_files(f"official:{tmp_path}", "small") == {
+    assert pipeline.input_files(f"official:{tmp_path}", "small", 2026) == {
         "2026-Q2/a.json": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
         "b.json": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     }

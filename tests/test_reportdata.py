@@ -239,13 +239,16 @@ def test_sample_is_generated_once_and_reported_as_sample(monkeypatch, tmp_path):
 
     monkeypatch.setattr(chiso.reportdata, "SAMPLE_ROOT", tmp_path / "sample")
     rd = build_report_data("sample", 2026, 2, "qd766-2022", tmp_path / "run", scale="0.005")
-    folder = tmp_path / "sample" / "0.005-766"
-    assert (folder / "_sample.json").is_file() and not folder.with_name("0.005-766.partial").exists()
+    folder = tmp_path / "sample" / "2026-0.005-766"
+    assert (folder / "_sample.json").is_file() and not folder.with_name("2026-0.005-766.partial").exists()
     assert rd.is_sample and rd.meta["source_label"].startswith("Dữ liệu mẫu")
     assert rd.meta["periods"][-1] == "2026-Q2"
     stamp = (folder / "_sample.json").stat().st_mtime_ns
     build_report_data("sample", 2026, 3, "qd766-2022", tmp_path / "run", scale="0.005")
     assert (folder / "_sample.json").stat().st_mtime_ns == stamp  # reused, not regenerated
-    with pytest.raises(ChisoError, match="sample data for 2026, not 2025"):
-        build_report_data("sample", 2025, 2, "qd766-2022", tmp_path / "run", scale="0.005")
+    # another year: its own sample, the 2026 one untouched
+    earlier = build_report_data("sample", 2025, 2, "qd766-2022", tmp_path / "run", scale="0.005")
+    assert earlier.meta["periods"][-1] == "2025-Q2"
+    assert (tmp_path / "sample" / "2025-0.005-766" / "_sample.json").is_file()
+    assert (folder / "_sample.json").stat().st_mtime_ns == stamp
 

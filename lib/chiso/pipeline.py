@@ -510,17 +510,17 @@ def data_files(data_dir: Path) -> dict[str, str]:
     return hashes
 
 
-def input_files(source: str, scale: str) -> dict[str, str]:
+def input_files(source: str, scale: str, year: int) -> dict[str, str]:
     """sha256 of every file in the source's folder (``dossiers:DIR``, ``official:DIR``, or
     the sample folder), by path relative to it; {} when the folder does not exist.
 
-    >>> input_files("official:tests/data/dvcqg-phu-tho-2026", "small")   # doctest: +SKIP
+    >>> input_files("official:tests/data/dvcqg-phu-tho-2026", "small", 2026)   # doctest: +SKIP
     {'2026-08/dvc-progress-tree.json': '6c1f…', …}
     """
-    from chiso.reportdata import SAMPLE_ROOT, SAMPLE_SEED
+    from chiso.reportdata import sample_folder
 
     kind, _, location = source.partition(":")
-    folder = SAMPLE_ROOT / f"{scale}-{SAMPLE_SEED}" if kind == "sample" else Path(location)
+    folder = sample_folder(scale, year) if kind == "sample" else Path(location)
     if not folder.is_dir():
         return {}
     return {str(path.relative_to(folder)): sha256_file(path)
@@ -801,7 +801,7 @@ def _manifest(request, meta, methodology, plan: Plan, results, extras, run_dir, 
         "methodology": {"id": methodology.id, "version": methodology.version, "title": methodology.title,
                         "file": _project_relative(methodology.path), "sha256": sha256_file(methodology.path)},
         "inputs": {"fingerprint": meta.get("input_fingerprint"),
-                   "files": input_files(request.source, request.scale), "report_data": plan.data_files},
+                   "files": input_files(request.source, request.scale, request.year), "report_data": plan.data_files},
         "versions": plan.versions,
         "outputs": {name: rel(path) for name, path in extras.items()},
         "units": entries,

@@ -159,7 +159,7 @@ def build_report_data(
 ) -> ReportData:
     """Compute the quarter (and up to 3 quarters before it) and store it in ``out_dir/_data``.
 
-    ``source`` is ``sample`` (generated under ``data/sample/<scale>-766/`` on first use),
+    ``source`` is ``sample`` (generated under ``data/sample/<year>-<scale>-766/`` on first use),
     ``dossiers:DIR`` (a data folder in the data contract) or ``official:DIR`` (DVCQG
     responses: the six files of one period, or one subfolder per period).
     """
@@ -265,14 +265,18 @@ def _parse_source(source: str) -> tuple[str, Path | None]:
     raise ChisoError(f"source {source!r} not understood: expected sample, official:DIR or dossiers:DIR")
 
 
+def sample_folder(scale: str, year: int) -> Path:
+    """Where the sample province of a year and scale lives: ``data/sample/<year>-<scale>-766``."""
+    return SAMPLE_ROOT / f"{year}-{scale}-{SAMPLE_SEED}"
+
+
 def _sample_folder(scale: str, year: int) -> Path:
     """The sample data folder, generated on first use (into a temporary folder, then
     renamed, so that an interrupted generation never leaves a half-written sample)."""
     from chiso.sources.sample import write_sample
 
-    folder = SAMPLE_ROOT / f"{scale}-{SAMPLE_SEED}"
-    marker = folder / "_sample.json"
-    if not marker.is_file():
+    folder = sample_folder(scale, year)
+    if not (folder / "_sample.json").is_file():
         partial = folder.with_name(folder.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
         try:
@@ -282,10 +286,6 @@ def _sample_folder(scale: str, year: int) -> Path:
             raise
         shutil.rmtree(folder, ignore_errors=True)
         partial.rename(folder)
-    made_for = json.loads(marker.read_text(encoding="utf-8")).get("year")
-    if made_for is not None and int(made_for) != year:
-        raise ChisoError(f"{folder} holds sample data for {made_for}, not {year}: delete the folder "
-                         f"to generate a sample for {year}")
     return folder
 
 

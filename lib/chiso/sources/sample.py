@@ -43,8 +43,8 @@ Everything per dossier is vectorised with numpy / pyarrow.
 
 Example
 -------
->>> write_sample("data/sample/small-766")                       # doctest: +SKIP
-'data/sample/small-766: Tỉnh Sơn Lâm (mẫu), 2026, scale small (×0.05), seed 766 — 166 units, ...'
+>>> write_sample("data/sample/2026-small-766")                       # doctest: +SKIP
+'data/sample/2026-small-766: Tỉnh Sơn Lâm (mẫu), 2026, scale small (×0.05), seed 766 — 166 units, ...'
 >>> tables = generate_sample(year=2026, scale=0.002, seed=1)    # doctest: +SKIP
 >>> tables["hoso"].num_rows                                     # doctest: +SKIP
 3519
