@@ -60,7 +60,7 @@ from chiso.methodology import Methodology, load_methodology
 from chiso.paths import PROJECT_ROOT
 from chiso.period import Period
 from chiso.scoring import group_scores, numerator_to_full, unit_scores
-from chiso.sources.official import ONLINE_BLOCK
+from chiso.sources.official import ONLINE_BLOCK, indicator_order
 
 DATA_DIR_NAME = "_data"
 META_FILE = "meta.json"
@@ -391,9 +391,7 @@ def _indicator_table(scored: dict[str, pd.DataFrame], methodology: Methodology) 
                                         table["points_lost"].fillna(0))
     ]
     table["numerator_to_full"] = table["numerator_to_full"].astype("Int64")
-    order = {c: n for n, c in enumerate(methodology.codes)}
-    order[ONLINE_BLOCK] = order.get("3.1", 0) - 0.5
-    table = table.assign(_order=table["indicator"].map(order)).sort_values(["period", "unit", "_order"])
+    table = table.assign(_order=table["indicator"].map(indicator_order(methodology))).sort_values(["period", "unit", "_order"])
     columns = ["period", "unit", "indicator", "name", "group", "numerator", "denominator", "ratio", "value",
                "points", "max_points", "points_lost", "threshold", "rule", "status", "source_note", "detail",
                "numerator_to_full"]

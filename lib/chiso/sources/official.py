@@ -283,6 +283,14 @@ def _unit_rows(endpoint: str, unit: dict, base: dict) -> list[dict]:
     ]
 
 
+def indicator_order(methodology: Methodology) -> dict[str, float]:
+    """Sort key of each sub-indicator code in methodology order, the online-services block
+    (3.1-3.3) just before 3.1."""
+    order = {code: float(n) for n, code in enumerate(methodology.codes)}
+    order[ONLINE_BLOCK] = order.get("3.1", 0) - 0.5
+    return order
+
+
 def indicator_rows(official: OfficialResults, methodology: Methodology) -> pd.DataFrame:
     """One row per unit and sub-indicator that DVCQG publishes, mapped by the methodology.
 
@@ -344,9 +352,7 @@ def indicator_rows(official: OfficialResults, methodology: Methodology) -> pd.Da
         ).drop(columns=["official_total", "official_max"])
         parts.append(block_rows.join(info, on="unit"))
     out = pd.concat(parts, ignore_index=True)
-    order = {code: n for n, code in enumerate(methodology.codes)}
-    order[ONLINE_BLOCK] = order.get("3.1", 0) - 0.5
-    out["_order"] = out["indicator"].map(order)
+    out["_order"] = out["indicator"].map(indicator_order(methodology))
     return out.sort_values(["unit", "_order"]).drop(columns="_order").reset_index(drop=True)
 
 
