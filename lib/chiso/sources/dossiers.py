@@ -338,34 +338,82 @@ def _read_table_file(path: Path) -> tuple[pa.Table, np.ndarray | None]:
 
 
 def _read_csv(path: Path) -> tuple[pa.Table, None]:
+    """Read a CSV with pyarrow's parallel reader; if that fails, once more as one block with
+    quoted line breaks allowed (a valid file with multi-line or > 1 MB cells); a file that
+    fails both is faulty, and the message names the line and byte offset of the fault."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             first_line = handle.readline()
     except UnicodeDecodeError:
-        raise InputError(f"{path.name}: not UTF-8 text (expected a CSV saved as UTF-8)") from None
+        raise InputError(f"{path.name}: not UTF-8 text ({_csv_fault(path, ',', 0)}; "
+                         f"expected a CSV saved as UTF-8)") from None
     if not first_line.strip():
         raise InputError(f"{path.name}: no header row (expected column names on the first line)")
     # Excel in a Vietnamese locale saves "CSV" with ';' (the decimal separator is ',').
     delimiter = max((",", ";", "\t"), key=first_line.count)
     names = next(csv.reader([first_line], delimiter=delimiter))
+    convert = pacsv.ConvertOptions(column_types={name: pa.string() for name in names},
+                                   strings_can_be_null=False, quoted_strings_can_be_null=False)
+    # pyarrow splits the file into blocks at line ends: a quoted line break at a block
+    # boundary, or a row longer than a block, fails the fast read of a valid file.
+    whole_file = max(1 << 20, min(path.stat().st_size + 1, 1 << 30))
+    attempts = [(pacsv.ReadOptions(column_names=names, skip_rows=1), pacsv.ParseOptions(delimiter=delimiter)),
+                (pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=whole_file),
+                 pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True))]
+    for read_options, parse_options in attempts:
+        try:
+            return pacsv.read_csv(path, read_options=read_options, parse_options=parse_options,
+                                  convert_options=convert), None
+        except pa.ArrowInvalid as exc:
+            message = str(exc)
+            if "UTF8" in message:
+                raise InputError(f"{path.name}: not UTF-8 text ({_csv_fault(path, delimiter, len(names))}; "
+                                 f"expected a CSV saved as UTF-8)") from None
+    shape = re.search(r"Expected \d+ columns, got \d+", message)
+    detail = _csv_fault(path, delimiter, len(names)) or (shape.group(0) if shape else message.splitlines()[0][:120])
+    raise InputError(f"{path.name}: not a readable CSV file ({detail}; "
+                     f"expected {len(names)} columns separated by {delimiter!r})")
+
+
+def _csv_fault(path: Path, delimiter: str, width: int) -> str | None:
+    """Where a CSV first breaks, as "line L (byte B): what": invalid UTF-8, an unclosed quote,
+    or a row whose number of fields is not ``width`` (0: check only the encoding).
+
+    Runs only after a read failed: the standard library's csv module, line by line.
+    """
+    starts: list[int] = []  # byte offset of each physical line read so far
+
+    def lines():
+        offset = 0
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle):
+                starts.append(offset)
+                try:
+                    yield raw.decode("utf-8-sig" if number == 0 else "utf-8")
+                except UnicodeDecodeError as exc:
+                    raise _Fault(number + 1, offset + exc.start, f"invalid UTF-8 byte 0x{raw[exc.start]:02x}") from None
+                offset += len(raw)
+
+    reader = csv.reader(lines(), delimiter=delimiter, strict=True)
     try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in names},
-                strings_can_be_null=False, quoted_strings_can_be_null=False),
-        )
-    except pa.ArrowInvalid as exc:
-        message = str(exc)
-        if "UTF8" in message:
-            raise InputError(f"{path.name}: not UTF-8 text (expected a CSV saved as UTF-8)") from None
-        shape = re.search(r"Expected \d+ columns, got \d+", message)
-        detail = shape.group(0) if shape else message.splitlines()[0][:120]
-        raise InputError(f"{path.name}: not a readable CSV file ({detail}; "
-                         f"expected {len(names)} columns separated by {delimiter!r})") from None
-    return table, None
+        next(reader, None)  # the header
+        first_line = reader.line_num + 1
+        for record in reader:
+            if width and record and len(record) != width:
+                return (f"line {first_line} (byte {starts[first_line - 1]}): "
+                        f"expected {width} columns, got {len(record)}")
+            first_line = reader.line_num + 1
+    except _Fault as fault:
+        return f"line {fault.line} (byte {fault.offset}): {fault.what}"
+    except csv.Error as exc:
+        return f"line {first_line} (byte {starts[first_line - 1]}): {exc}"
+    return None
+
+
+class _Fault(Exception):
+    def __init__(self, line: int, offset: int, what: str):
+        super().__init__(what)
+        self.line, self.offset, self.what = line, offset, what
 
 
 def _excel_text(value: Any) -> str | None:
@@ -410,8 +458,28 @@ def _read_xlsx(path: Path) -> tuple[pa.Table, np.ndarray]:
                          f"expected an .xlsx file)") from None
     finally:
         workbook.close()
+    if any(cell is None for column in columns for cell in column):
+        _refuse_unsaved_formulas(path, columns, row_numbers)
     table = pa.table({name: pa.array(column, pa.string()) for name, column in zip(names, columns)})
     return table, np.array(row_numbers, dtype=np.int64)
+
+
+def _refuse_unsaved_formulas(path: Path, columns: list[list[str | None]], row_numbers: list[int]) -> None:
+    """Stop at a formula cell that has no saved value (a workbook written by a program, never
+    opened in Excel): its value is unknown, not blank. Read only when some cell came back empty."""
+    index = {number: i for i, number in enumerate(row_numbers)}
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        rows = workbook.worksheets[0].iter_rows()
+        next(rows, None)
+        for number, row in enumerate(rows, start=1):
+            for cell in row[:len(columns)]:
+                formula = cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith("="))
+                if formula and number in index and columns[cell.column - 1][index[number]] is None:
+                    raise InputError(f"{path.name}: cell {cell.coordinate}: formula without a "
+                                     f"saved value: open and save the workbook in Excel")
+    finally:
+        workbook.close()
 
 
 def _read_parquet(path: Path) -> tuple[pa.Table, None]:
@@ -800,6 +868,43 @@ def _set_aside_duplicates(rows: _Rows) -> None:
         rows.set_aside(mask, key, reason)
 
 
+# Names Windows reserves for devices, whatever the extension ("CON.01.html" too).
+_RESERVED_FILE_NAMES = frozenset(["CON", "PRN", "AUX", "NUL", *(f"{d}{i}" for d in ("COM", "LPT") for i in range(10))])
+_NOT_IN_FILE_NAMES = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+
+
+def _set_aside_unusable_unit_codes(donvi: _Rows) -> None:
+    """Unit codes that cannot name a report file on every system (reports are ``<code>.html``):
+    a Windows device name (``CON``, ``NUL``, ``COM1``...), a character not allowed in file
+    names, or a code that differs from another unit's only by case (``t00.01`` beside
+    ``T00.01``: one file on Windows and macOS; both rows are set aside, which is right is unknown).
+    """
+    codes = donvi.key_values("MaDonVi").to_pylist()
+    rows = donvi.row_numbers if donvi.row_numbers is not None else np.arange(1, donvi.n + 1)
+    reasons: dict[int, str] = {}
+    for i, code in enumerate(codes):
+        if code is None:
+            continue
+        bad_character = _NOT_IN_FILE_NAMES.search(code)
+        if bad_character:
+            reasons[i] = f"unit code has a character not allowed in file names ({bad_character.group(0)!r})"
+        elif code.split(".")[0].strip().upper() in _RESERVED_FILE_NAMES or code.strip(".") == "":
+            reasons[i] = f"unit code is a reserved file name on Windows ({code})"
+    spellings: dict[str, list[int]] = {}
+    for i, code in enumerate(codes):
+        if code is not None and not donvi.flagged[i] and i not in reasons:
+            spellings.setdefault(code.casefold(), []).append(i)
+    for same in spellings.values():
+        if len({codes[i] for i in same}) > 1:
+            for i in same:
+                other = next(j for j in same if codes[j] != codes[i])
+                reasons[i] = f"unit code differs only by case from {codes[other]} (row {rows[other]})"
+    for i, reason in reasons.items():
+        mask = np.zeros(donvi.n, bool)
+        mask[i] = True
+        donvi.set_aside(mask, "MaDonVi", reason)
+
+
 def _set_aside_reception_after_end(hoso: _Rows, events: _Rows, positions: np.ndarray, contract: Contract) -> None:
     """A dossier whose end (first terminal event by precedence, spec §3) is before its reception."""
     usable = ~events.flagged & (positions >= 0)
@@ -927,6 +1032,8 @@ def load_dossiers(folder: str | Path, *, column_names: str | Path | None = None)
             _set_aside_unreferenced(rows, column, positions[column], checked[target])
         if spec.key:
             _set_aside_duplicates(rows)
+        if table == "donvi":
+            _set_aside_unusable_unit_codes(rows)
 
     frames: dict[str, pd.DataFrame] = {}
     quality, set_aside = [], []
@@ -945,6 +1052,12 @@ def load_dossiers(folder: str | Path, *, column_names: str | Path | None = None)
         records.insert(0, "table", table)
         records.insert(1, "file", rows.path.name)
         set_aside.append(records)
+    if frames["donvi"].empty:  # every report is about a unit: nothing to do, and say why
+        donvi = checked["donvi"]
+        why = ("a header but no rows" if donvi.n == 0 else
+               f"all {donvi.n} rows set aside, e.g. row {donvi.records().iloc[0]['row']}: "
+               f"{donvi.records().iloc[0]['reason']}")
+        raise InputError(f"{donvi.path.name}: no units ({why}; expected one row per unit)")
     set_aside_frame = pd.concat(set_aside, ignore_index=True).astype(
         {column: "int64" if column == "row" else "string" for column in SET_ASIDE_COLUMNS})
     marker = folder / SAMPLE_MARKER
