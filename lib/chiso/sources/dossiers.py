@@ -9,7 +9,13 @@ Files
     donvi, tthc, hoso, hoso_su_kien; optional: tthc_donvi, pakn, congbo (``None`` when
     absent: "no data", never "nothing happened"). Two files for one table stop the run.
     CSV is UTF-8 with or without BOM; the delimiter (``,`` ``;`` or tab) is taken from the
-    header line. XLSX: the first sheet, header in row 1, wholly empty rows skipped.
+    header line; quoted line breaks and cells of any size are read (a second, single-block
+    pass when pyarrow's parallel blocks split one), and a faulty file is refused with the
+    line and byte offset of its first fault (bad UTF-8, unclosed quote, wrong field count).
+    XLSX: the first sheet, header in row 1, wholly empty rows skipped; a formula cell without
+    a saved value (a workbook written by a program) stops the run: its value is unknown.
+    A donvi table with no usable row stops the run (every report is about a unit), and a
+    unit code that cannot name a report file is set aside (``_set_aside_unusable_unit_codes``).
     Parquet: read with pyarrow; native timestamps, booleans and numbers pass through, and a
     dictionary-encoded column is decoded once per dictionary entry.
 
