@@ -4,12 +4,12 @@
 
 1. The full sample province (``--scale full``: ~450,000 dossiers a quarter, ~165 units),
    generated once and cached under ``data/bench/sample-<scale>/``.
-2. chiso's runner (:func:`chiso.pipeline.build_reports`): index computed once, then every
+2. chiso's runner (:func:`chiso.report.runner.build_reports`): index computed once, then every
    unit and the province summary, HTML + PDF, ``--force`` (nothing skipped), into
    ``data/bench/reports/``.
 3. Side by side, on the same report data: the naive loop — for each unit, the papermill
    command line (a new kernel per notebook), then the same renderer,
-   :func:`chiso.render.render_notebook`, one unit after the other. It runs on the first
+   :func:`chiso.report.render.render_notebook`, one unit after the other. It runs on the first
    ``--naive-units`` units and is extrapolated to all of them (printed as such);
    ``--naive-units 0`` runs it on every unit.
 
@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from chiso.paths import PROJECT_ROOT
-from chiso.pipeline import NOTEBOOKS_DIR, UNIT_NOTEBOOK, ReportRequest, build_reports
+from chiso.report.runner import NOTEBOOKS_DIR, UNIT_NOTEBOOK, ReportRequest, build_reports
 
 BENCH_DIR = PROJECT_ROOT / "data" / "bench"
 SEED = 766
@@ -55,7 +55,7 @@ def sample_folder(scale: str, year: int) -> Path:
 
 def naive_loop(run_dir: Path, units: list[str], out_dir: Path) -> float:
     """papermill CLI per unit (a fresh kernel each time), then render; returns seconds."""
-    from chiso.render import render_notebook
+    from chiso.report.render import render_notebook
 
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)

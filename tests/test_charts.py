@@ -5,8 +5,8 @@ import io
 import pytest
 from matplotlib.figure import Figure
 
-from chiso import charts
-from chiso.render import figure
+from chiso.report import charts
+from chiso.report.blocks import figure
 from tiny_report import tiny_report_data
 
 

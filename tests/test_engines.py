@@ -9,7 +9,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from nbclient.exceptions import DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
-from chiso.engines import ENGINE_NAME, WarmKernel, process_kernel, shutdown_process_kernel
+from chiso.report.engines import ENGINE_NAME, WarmKernel, process_kernel, shutdown_process_kernel
 
 
 def write_notebook(path, *sources, parameters="unit = 'default'"):

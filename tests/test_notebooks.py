@@ -7,10 +7,11 @@ import papermill
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-import chiso.engines  # registers the warm-kernel papermill engine the batch runner uses
+import chiso.report.engines  # registers the warm-kernel papermill engine the batch runner uses
 from chiso.paths import PROJECT_ROOT
-from chiso.render import escape_markdown, render_notebook
-from chiso.reportdata import write_report_data
+from chiso.report.blocks import escape_markdown
+from chiso.report.render import render_notebook
+from chiso.report.data import write_report_data
 from tiny_report import EVIL_NAME, tiny_report_data
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
@@ -30,7 +31,7 @@ def data_dirs(tmp_path_factory):
 def execute(notebook: Path, out: Path, unit: str, data_dir: Path, edition: str) -> nbformat.NotebookNode:
     papermill.execute_notebook(
         notebook, out, parameters={"unit": unit, "data_dir": str(data_dir), "edition": edition},
-        engine_name=chiso.engines.ENGINE_NAME, cwd=out.parent, progress_bar=False,
+        engine_name=chiso.report.engines.ENGINE_NAME, cwd=out.parent, progress_bar=False,
     )
     return nbformat.read(out, as_version=4)
 

@@ -16,10 +16,14 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from chiso import pipeline, reportdata, site, tables
 from chiso.errors import ChisoError
-from chiso.pipeline import (ReportRequest, RenderTask, WarmPool, build_reports, data_files, pending_tasks,
-                            render_tasks)
+from chiso.report import excel, fingerprints, runner, site, text
+from chiso.report.data import DATA_DIR_NAME, META_FILE, PUBLIC_TABLES
+from chiso.report.fingerprints import data_files
+from chiso.report.pool import WarmPool, render_tasks
+from chiso.report.request import ReportRequest
+from chiso.report.runner import build_reports
+from chiso.report.tasks import RenderTask, pending_tasks
 from tiny_report import tiny_report_data
 
 RENDERER = "test_pipeline:fake_render"  # resolved by name in the worker processes
@@ -35,7 +39,7 @@ print(json.dumps({{"unit": unit, "edition": edition, "period": meta["period"], "
 
 
 def fake_render(ipynb_path, out_dir, stem, formats=("html", "pdf"), title=None, banner=None, engine="auto"):
-    """Stand-in for chiso.render.render_notebook: each file holds what the report would show."""
+    """Stand-in for chiso.report.render.render_notebook: each file holds what the report would show."""
     nb = nbformat.read(ipynb_path, as_version=4)
     printed = json.loads("".join(o["text"] for o in nb.cells[-1].outputs if o["output_type"] == "stream"))
     content = json.dumps({"title": title, "banner": banner, "printed": printed}, ensure_ascii=False)
@@ -56,21 +60,21 @@ def write_notebook(path: Path) -> Path:
 @pytest.fixture(scope="module")
 def notebooks_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("notebooks")
-    write_notebook(folder / pipeline.UNIT_NOTEBOOK)
-    write_notebook(folder / pipeline.SUMMARY_NOTEBOOK)
+    write_notebook(folder / runner.UNIT_NOTEBOOK)
+    write_notebook(folder / runner.SUMMARY_NOTEBOOK)
     return folder
 
 
 def fake_build_report_data(source, year, quarter, methodology, out_dir, scale="small", edition="public"):
-    """Stand-in for chiso.reportdata.build_report_data: the tiny province, written to _data."""
+    """Stand-in for chiso.report.data.build_report_data: the tiny province, written to _data."""
     rd = tiny_report_data(edition=edition)
-    data_dir = Path(out_dir) / reportdata.DATA_DIR_NAME
+    data_dir = Path(out_dir) / DATA_DIR_NAME
     data_dir.mkdir(parents=True, exist_ok=True)
-    for name in reportdata.PUBLIC_TABLES:
+    for name in PUBLIC_TABLES:
         getattr(rd, name).to_parquet(data_dir / f"{name}.parquet", index=False)
     # A new build time on every build, as the real one: it must not defeat "skip unchanged".
     meta = {**rd.meta, "generated_at": pd.Timestamp.now().isoformat()}
-    (data_dir / reportdata.META_FILE).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    (data_dir / META_FILE).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     return rd
 
 
@@ -89,8 +93,8 @@ def fake_write_site(rd, run_dir):
 @pytest.fixture(scope="module")
 def patched():
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(reportdata, "build_report_data", fake_build_report_data)
-        mp.setattr(tables, "write_excel", fake_write_excel)
+        mp.setattr("chiso.report.data.build_report_data", fake_build_report_data)
+        mp.setattr(excel, "write_excel", fake_write_excel)
         mp.setattr(site, "write_site", fake_write_site)
         yield mp
 
@@ -107,7 +111,7 @@ def runs(tmp_path_factory, notebooks_dir, patched, pool):
     """Two runs of the whole tiny province (7 units + summary) in the same folder, 2 workers."""
     request = ReportRequest(year=2026, quarter=2, jobs=2, out=tmp_path_factory.mktemp("reports"))
     first = build_reports(request, notebooks_dir=notebooks_dir, renderer=RENDERER, progress=False, pool=pool)
-    first_manifest = json.loads((first.run_dir / pipeline.MANIFEST_NAME).read_text(encoding="utf-8"))
+    first_manifest = json.loads((first.run_dir / runner.MANIFEST_NAME).read_text(encoding="utf-8"))
     second = build_reports(request, notebooks_dir=notebooks_dir, renderer=RENDERER, progress=False, pool=pool)
     return first, first_manifest, second
 
@@ -137,9 +141,9 @@ def test_titles_and_sample_banner_come_from_the_report_data(runs):
     d1 = json.loads((run_dir / "D1.html").read_text(encoding="utf-8"))
     summary = json.loads((run_dir / "tong-hop.html").read_text(encoding="utf-8"))
     rd = tiny_report_data()
-    assert d1["title"] == tables.report_title(rd, "D1")
-    assert summary["title"] == tables.report_title(rd)
-    assert d1["banner"] == tables.SAMPLE_BANNER                                # tiny data is sample data
+    assert d1["title"] == text.report_title(rd, "D1")
+    assert summary["title"] == text.report_title(rd)
+    assert d1["banner"] == text.SAMPLE_BANNER                                # tiny data is sample data
 
 
 def test_a_failing_unit_does_not_stop_the_others_and_is_listed_with_its_notebook(runs):
@@ -188,10 +192,10 @@ def test_manifest_records_parameters_inputs_versions_and_outputs(runs):
 
 
 def test_run_report_exits_1_when_a_unit_failed(runs, monkeypatch, capsys):
-    monkeypatch.setattr(pipeline, "build_reports", lambda request: runs[0])
+    monkeypatch.setattr(runner, "build_reports", lambda request: runs[0])
     args = Namespace(year=2026, quarter=2, source="sample", edition="public", unit=None, jobs=2, scale="small",
                      out=Path("reports"), methodology="qd766-2022", force=False, no_pdf=False)
-    assert pipeline.run_report(args) == 1
+    assert runner.run_report(args) == 1
     assert "D4/D4.ipynb" in capsys.readouterr().out
 
 
@@ -205,7 +209,7 @@ def data_dir(tmp_path) -> Path:
 
 def make_task(tmp_path: Path, notebooks_dir: Path, name: str, formats=("html", "pdf"), **parameters) -> RenderTask:
     return RenderTask(
-        name=name, notebook=notebooks_dir / pipeline.UNIT_NOTEBOOK, work_dir=tmp_path / name, out_dir=tmp_path,
+        name=name, notebook=notebooks_dir / runner.UNIT_NOTEBOOK, work_dir=tmp_path / name, out_dir=tmp_path,
         parameters={"unit": name, "data_dir": "../_data", "edition": "public", **parameters}, formats=formats,
         renderer=RENDERER,
     ).with_key({"data": "v1"})
@@ -269,30 +273,30 @@ def test_request_from_the_command_line():
 def test_a_unit_code_that_cannot_name_a_file_is_refused(tmp_path, code):
     units = pd.DataFrame({"unit": ["D1", code], "name": ["Sở A", "x"], "level": ["department"] * 2})
     with pytest.raises(ChisoError, match="cannot name a report file"):
-        pipeline.select_units(units, None, tmp_path)
+        runner.select_units(units, None, tmp_path)
 
 
 def test_input_files_lists_every_file_of_the_source_folder(tmp_path):
     (tmp_path / "2026-Q2").mkdir()
     (tmp_path / "2026-Q2" / "a.json").write_bytes(b"abc")
     (tmp_path / "b.json").write_bytes(b"")
-    assert pipeline.input_files(f"official:{tmp_path}", "small", 2026) == {
+    assert fingerprints.input_files(f"official:{tmp_path}", "small", 2026) == {
         "2026-Q2/a.json": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
         "b.json": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     }
 
 
 def test_internal_reports_say_so_on_every_page():
-    assert pipeline.report_banner(tiny_report_data(edition="internal")) == \
-        f"{site.INTERNAL_BANNER} · {tables.SAMPLE_BANNER}"
-    assert pipeline.report_banner(tiny_report_data(sample=False)) is None
+    assert runner.report_banner(tiny_report_data(edition="internal")) == \
+        f"{site.INTERNAL_BANNER} · {text.SAMPLE_BANNER}"
+    assert runner.report_banner(tiny_report_data(sample=False)) is None
 
 
 def test_a_second_run_on_the_same_folder_is_refused(tmp_path, notebooks_dir, patched, pool):
     fcntl = pytest.importorskip("fcntl")
     request = ReportRequest(year=2026, quarter=2, out=tmp_path)
     request.run_dir.mkdir(parents=True)
-    with open(request.run_dir / pipeline.LOCK_FILE, "w") as running:
+    with open(request.run_dir / runner.LOCK_FILE, "w") as running:
         fcntl.flock(running, fcntl.LOCK_EX)  # as a run in progress holds it
         with pytest.raises(ChisoError, match="another chiso report is writing this folder"):
             build_reports(request, notebooks_dir=notebooks_dir, renderer=RENDERER, progress=False, pool=pool)

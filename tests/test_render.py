@@ -1,4 +1,4 @@
-"""Tests for chiso.render: executed notebook -> self-contained HTML + A4 PDF."""
+"""Tests for chiso.report.render and chiso.report.blocks: executed notebook -> self-contained HTML + A4 PDF."""
 
 import base64
 import importlib.util
@@ -21,18 +21,15 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from chiso.errors import ChisoError
 from chiso.paths import PROJECT_ROOT
-from chiso.render import (
+from chiso.report.blocks import (
     PDF_TABLE_CHARACTERS,
-    _typst_source,
     coloured_table,
     escape_markdown,
     escape_typst_string,
     figure,
     markdown_table,
-    notebook_markdown,
-    render_notebook,
-    report_cells,
 )
+from chiso.report.render import _typst_source, notebook_markdown, render_notebook, report_cells
 
 PHRASE = "Ủy ban nhân dân xã Đồng Hỷ — Sở Tư pháp: Tỷ lệ hồ sơ đúng hạn"
 BANNER = "DỮ LIỆU MẪU — không phải số liệu thật"
@@ -484,7 +481,7 @@ def test_screenshot_of_the_report_in_headless_chromium(rendered, tmp_path):
 
 
 def test_auto_engine_prefers_quarto_on_path(tmp_path, monkeypatch):
-    from chiso.render import resolve_engine
+    from chiso.report.render import resolve_engine
 
     fake = tmp_path / "quarto"
     fake.write_text("#!/bin/sh\nexit 0\n")

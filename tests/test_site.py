@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from chiso import site
+from chiso.report import site
 from tiny_report import EVIL_NAME, tiny_report_data
 
 

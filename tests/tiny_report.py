@@ -28,7 +28,7 @@ import pandas as pd
 
 from chiso.methodology import load_methodology
 from chiso.period import Period
-from chiso.reportdata import assemble_report_data
+from chiso.report.data import assemble_report_data
 from chiso.scoring import score_indicators
 
 EVIL_NAME = "<script>alert(1)</script> | *x*"

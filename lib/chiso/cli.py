@@ -194,7 +194,7 @@ def _sample(args) -> int:
 
 
 def _report(args) -> int:
-    from chiso.pipeline import run_report
+    from chiso.report.runner import run_report
 
     return run_report(args)
 

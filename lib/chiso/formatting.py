@@ -5,7 +5,7 @@ dates are dd/mm/yyyy. Values are rounded half up (as the portal rounds points) b
 they are formatted, so a displayed figure never disagrees with a computed one. A
 missing value prints as an em dash, never as 0.
 
-Escaping for Markdown and Typst lives in :mod:`chiso.render` (``escape_markdown``,
+Escaping for Markdown and Typst lives in :mod:`chiso.report.blocks` (``escape_markdown``,
 ``escape_typst_string``), for HTML in the standard library (``html.escape``).
 
 Example

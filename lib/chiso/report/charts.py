@@ -5,7 +5,7 @@ global backend or state is touched (a notebook's inline backend never shows them
 second time) and PNG output goes through Agg. Same data, same pixels: no dates, no
 random layout. Text is DejaVu Sans, which covers Vietnamese. Labels are in Vietnamese;
 numbers use the Vietnamese decimal comma. A figure has no title of its own: the
-notebooks pass it to :func:`chiso.render.figure` with a Vietnamese caption, at :data:`DPI`.
+notebooks pass it to :func:`chiso.report.blocks.figure` with a Vietnamese caption, at :data:`DPI`.
 
 Example
 -------
@@ -20,8 +20,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from chiso import formatting as fmt
-from chiso.reportdata import ReportData
-from chiso.tables import NO_DATA, band_distribution, band_of, band_scale, ink_on, tint, trend_table
+from chiso.report.colours import band_of, band_scale, ink_on, tint
+from chiso.report.data import ReportData
+from chiso.report.province_tables import band_distribution
+from chiso.report.tables import NO_DATA
+from chiso.report.unit_tables import trend_table
 
 DPI = 110
 WIDTH = 6.4  # inches: the text width of an A4 page at the report's margins

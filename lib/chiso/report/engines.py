@@ -18,12 +18,12 @@ whatever kernel the notebook names (``chiso``, ``python3``), so the batch runner
 from any virtual environment without a registered kernel spec.
 
 The modules follow papermill's split: command line (:mod:`chiso.cli`) → execution
-(:mod:`chiso.pipeline`, ``papermill.execute_notebook``) → engines (this module).
+(:mod:`chiso.report.runner`, ``papermill.execute_notebook``) → engines (this module).
 Importing this module registers the engine with papermill.
 
 Example
 -------
->>> import papermill, chiso.engines
+>>> import papermill, chiso.report.engines
 >>> nb = papermill.execute_notebook(
 ...     "notebooks/unit_report.ipynb", "reports/x/X.ipynb", parameters={"unit": "X"},
 ...     engine_name="chiso-warm", cwd="reports/x", progress_bar=False)

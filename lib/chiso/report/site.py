@@ -24,8 +24,11 @@ from urllib.parse import quote
 import jinja2
 
 from chiso import formatting as fmt
-from chiso.reportdata import ReportData
-from chiso.tables import LEVEL_NAMES, SAMPLE_BANNER, data_coverage, ink_on, ranked_levels, ranking_table
+from chiso.report.colours import ink_on
+from chiso.report.data import ReportData
+from chiso.report.province_tables import ranking_table
+from chiso.report.tables import LEVEL_NAMES, ranked_levels
+from chiso.report.text import SAMPLE_BANNER, data_coverage
 
 SITE_DIR = "site"
 SUMMARY_STEM = "tong-hop"

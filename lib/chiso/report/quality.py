@@ -1,0 +1,61 @@
+"""The "Chất lượng dữ liệu đầu vào" section: rows read, accepted and set aside, and why, in Vietnamese."""
+
+from __future__ import annotations
+
+from chiso.report.blocks import ReportBlock
+from chiso.report.data import ReportData
+from chiso.report.internal_tables import capped
+from chiso.report.tables import heading, table_block
+_TABLE_NAMES = {"donvi": "Đơn vị", "tthc": "Thủ tục hành chính", "tthc_donvi": "Thủ tục theo đơn vị",
+                "hoso": "Hồ sơ", "hoso_su_kien": "Quá trình xử lý hồ sơ", "pakn": "Phản ánh, kiến nghị",
+                "congbo": "Công bố, công khai thủ tục"}
+_REASONS_VI = {"required value blank": "thiếu giá trị bắt buộc", "unparseable date": "ngày giờ không đọc được",
+               "not a yes/no value": "không phải giá trị có/không", "not a number": "không phải số",
+               "identical copy of an earlier row": "trùng hệt một dòng trước",
+               "reception after end": "kết thúc trước ngày tiếp nhận"}
+_NOUNS_VI = {"unit": "đơn vị", "procedure": "thủ tục", "dossier": "hồ sơ"}
+
+
+def reason_vi(reason: str) -> str:
+    """The loader's reason for setting a row aside, in Vietnamese (unknown ones unchanged).
+
+    >>> reason_vi("unknown unit"), reason_vi("dossier set aside"), reason_vi("duplicate MaHoSo")
+    ('đơn vị không có trong danh mục', 'hồ sơ đã bị loại', 'trùng mã MaHoSo')
+    """
+    if reason in _REASONS_VI:
+        return _REASONS_VI[reason]
+    first, _, rest = reason.partition(" ")
+    if first == "unknown":
+        return f"{_NOUNS_VI.get(rest, rest)} không có trong danh mục"
+    if rest == "set aside":
+        return f"{_NOUNS_VI.get(first, first)} đã bị loại"
+    if first == "duplicate":
+        return f"trùng mã {rest}"
+    return reason
+
+
+def input_quality_blocks(rd: ReportData) -> list[ReportBlock]:
+    """The "Chất lượng dữ liệu đầu vào" section (dossier sources): per input table the rows
+    read, accepted and set aside (read = accepted + set aside), the reasons rows were set
+    aside, and — internal edition only — the rows themselves (file, row, column, value).
+    Official results have no such check: the section says so.
+    """
+    blocks = [heading("Chất lượng dữ liệu đầu vào", 2)]
+    if rd.input_quality is None:
+        return blocks + [ReportBlock("Nguồn là kết quả chính thức của Cổng DVCQG: không có dữ liệu hồ sơ "
+                                     "để kiểm tra.\n")]
+    counts = rd.input_quality.rename(columns={"table": "Bảng", "file": "Tệp", "rows_read": "Số dòng đọc",
+                                              "accepted": "Được dùng", "set_aside": "Bị loại"})
+    counts["Bảng"] = counts["Bảng"].map(lambda t: f"{_TABLE_NAMES.get(t, t)} ({t})")
+    blocks.append(table_block(counts, "Số dòng đọc = được dùng + bị loại, theo từng bảng dữ liệu"))
+    reasons = rd.set_aside_reasons
+    if reasons is None or reasons.empty:
+        return blocks + [ReportBlock("Không có dòng nào bị loại.\n")]
+    reasons = reasons.assign(reason=reasons["reason"].map(reason_vi))
+    blocks.append(table_block(reasons.rename(columns={"table": "Bảng", "reason": "Lý do", "rows": "Số dòng"}),
+                              "Các dòng bị loại, theo lý do"))
+    if rd.internal and rd.set_aside is not None:
+        rows = rd.set_aside.assign(reason=rd.set_aside["reason"].map(reason_vi)).rename(columns={"table": "Bảng", "file": "Tệp", "row": "Dòng", "column": "Cột",
+                                            "value": "Giá trị", "reason": "Lý do"})
+        blocks += [heading("Các dòng bị loại (nội bộ)"), *capped(rows, "Không có.")]
+    return blocks
