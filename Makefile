@@ -18,8 +18,11 @@ JOBS ?=
 SCALE ?=
 METHODOLOGY ?= qd766-2022
 FORCE ?=
+PROVINCE ?=
+MONTH ?=
+OUT ?=
 
-.PHONY: help venv test chromium report lab benchmark clean
+.PHONY: help venv test chromium report fetch lab benchmark clean
 
 help: ## Show this help
 	@echo "chiso — make targets (variables: YEAR=$(YEAR) QUARTER=… UNIT=… SOURCE=$(SOURCE) EDITION=$(EDITION) JOBS=… SCALE=… METHODOLOGY=$(METHODOLOGY))"
@@ -40,10 +43,15 @@ test: $(STAMP) chromium ## Run the test suite
 chromium: ## Install Debian's Chromium for the headless site check (needs root; skipped otherwise)
 	@bash scripts/install-chromium.sh || echo "note: Chromium not installed; the screenshot tests will be skipped"
 
-report: $(STAMP) ## Build reports: make report QUARTER=2 [YEAR=2026 UNIT=code SOURCE=sample|official:DIR|dossiers:DIR EDITION=public|internal JOBS=n FORCE=1]
+report: $(STAMP) ## Build reports: make report QUARTER=2 [YEAR=2026 UNIT=code SOURCE=sample|official:DIR|dossiers:DIR|dvcqg:PROVINCE EDITION=public|internal JOBS=n FORCE=1]
 	@test -n "$(QUARTER)" || { echo "usage: make report QUARTER=<1-4> [YEAR=$(YEAR)]"; exit 2; }
-	$(BIN)/chiso report --year $(YEAR) --quarter $(QUARTER) --source $(SOURCE) --edition $(EDITION) \
+	$(BIN)/chiso report --year $(YEAR) --quarter $(QUARTER) --source "$(SOURCE)" --edition $(EDITION) \
 		--methodology $(METHODOLOGY) $(if $(FORCE),--force) $(if $(UNIT),--unit $(UNIT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCALE),--scale $(SCALE))
+
+fetch: $(STAMP) ## Fetch official results from the DVCQG portal: make fetch QUARTER=3 PROVINCE="Phú Thọ" [YEAR=2026 MONTH=8 OUT=DIR]
+	@test -n "$(PROVINCE)" || { echo "usage: make fetch PROVINCE=<name|code|id> [QUARTER=<1-4>|MONTH=<1-12>] [YEAR=$(YEAR)] [OUT=DIR]"; exit 2; }
+	$(BIN)/chiso fetch-official --province "$(PROVINCE)" \
+		--period $(if $(MONTH),$(YEAR)-$(MONTH),$(if $(QUARTER),$(YEAR)-Q$(QUARTER),$(YEAR))) $(if $(OUT),--out "$(OUT)")
 
 lab: $(STAMP) ## Start JupyterLab on the project kernel (notebooks/; kernel "chiso (.venv)")
 	$(BIN)/jupyter lab --notebook-dir=notebooks --no-browser $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -12,7 +12,7 @@ from conftest import REFERENCE
 
 
 def test_help_for_every_command(capsys):
-    for argv in (["--help"], ["score-official", "--help"], ["compute", "--help"], ["reconcile", "--help"], ["sample", "--help"],
+    for argv in (["--help"], ["fetch-official", "--help"], ["score-official", "--help"], ["compute", "--help"], ["reconcile", "--help"], ["sample", "--help"],
                  ["report", "--help"]):
         with pytest.raises(SystemExit) as exit_:
             main(argv)

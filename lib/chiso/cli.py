@@ -2,6 +2,7 @@
 
 Commands
 --------
+fetch-official  fetch one province's official results of a period from the DVCQG portal
 score-official  points from official DVCQG responses (recomputed, never copied)
 compute         every sub-indicator from a province's dossier exports
 reconcile       dossier-computed figures beside the official results
@@ -30,6 +31,25 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--methodology", default=DEFAULT_METHODOLOGY, help="methodology id or YAML file (default: %(default)s)")
 
 
+def _add_portal_options(p: argparse.ArgumentParser) -> None:
+    """How to talk to the DVCQG portal, shared by fetch-official and report (SOURCE=dvcqg:)."""
+    from chiso.sources.fetch import BASE_URL, DEFAULT_DELAY, DEFAULT_RETRIES, DEFAULT_TIMEOUT
+
+    p.add_argument("--base-url", default=BASE_URL, metavar="URL", help="portal address (default: %(default)s)")
+    p.add_argument("--delay", type=float, default=DEFAULT_DELAY, metavar="S",
+                   help="seconds between requests (default: %(default)s)")
+    p.add_argument("--retries", type=int, default=DEFAULT_RETRIES, metavar="N",
+                   help="retries of a failing call, with exponential backoff (default: %(default)s)")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
+                   help="seconds to wait for an answer (default: %(default)s)")
+
+
+def _portal_client(args):
+    from chiso.sources.fetch import PortalClient
+
+    return PortalClient(args.base_url, delay=args.delay, retries=args.retries, timeout=args.timeout)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chiso",
@@ -39,6 +59,23 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"chiso {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "fetch-official",
+        help="fetch a province's official results from the DVCQG portal",
+        description="Fetch the six 'Đánh giá chất lượng phục vụ' group responses (every page, raw bytes) and "
+        "the national table of one province and period from the DVCQG portal into DIR/<period>/, with "
+        "fetch-manifest.json (URL, body, status, time, size, SHA-256 per file). One request at a time, "
+        "retries with backoff; a re-run resumes. The folder is what score-official and "
+        "'make report SOURCE=official:DIR' read.",
+    )
+    p.add_argument("--province", required=True, metavar="NAME|CODE|ID",
+                   help="province name (case and diacritics ignored: 'phu tho'), code (H44) or departmentId")
+    p.add_argument("--period", required=True, help="2026-Q3, 2026-08 or 2026")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="folder to write DIR/<period>/ in (default: data/official/<province>)")
+    _add_portal_options(p)
+    p.set_defaults(handler=_fetch_official)
 
     p = sub.add_parser(
         "score-official",
@@ -108,7 +145,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--year", type=int, default=2026)
     p.add_argument("--quarter", type=int, required=True, choices=[1, 2, 3, 4])
-    p.add_argument("--source", default="sample", help="sample (default), official:DIR or dossiers:DIR")
+    p.add_argument("--source", default="sample",
+                   help="sample (default), official:DIR, dossiers:DIR or dvcqg:PROVINCE (fetches the quarter and "
+                        "the trend's earlier quarters into data/official/<province>/ when missing)")
     p.add_argument("--edition", choices=["public", "internal"], default="public")
     p.add_argument("--unit", action="append", help="only this unit code (repeatable)")
     p.add_argument("--jobs", type=int, help="parallel workers (default: number of CPUs)")
@@ -117,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--methodology", default=DEFAULT_METHODOLOGY, help="methodology id or YAML file (default: %(default)s)")
     p.add_argument("--force", action="store_true", help="re-render units even when nothing changed")
     p.add_argument("--no-pdf", action="store_true", help="HTML only")
+    _add_portal_options(p)
     p.set_defaults(handler=_report)
     return parser
 
@@ -125,6 +165,18 @@ def _write_scores(scored, out: Path, extra: list[str]) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     columns = SCORE_COLUMNS + [c for c in extra if c in scored.columns]
     scored[columns].to_csv(out, index=False)
+
+
+def _fetch_official(args) -> int:
+    from chiso.period import Period
+    from chiso.sources.fetch import OFFICIAL_ROOT, fetch_official, province_slug
+
+    period = Period.parse(args.period)
+    out = args.out or OFFICIAL_ROOT / province_slug(args.province)
+    with _portal_client(args) as client:
+        result = fetch_official(args.province, period, out, client, progress=sys.stderr.isatty())
+    print(result.summary())
+    return 0
 
 
 def _score_official(args) -> int:
@@ -195,6 +247,15 @@ def _sample(args) -> int:
 
 def _report(args) -> int:
     from chiso.report.runner import run_report
+
+    if args.source.startswith("dvcqg:"):
+        from chiso.reportdata import TREND_QUARTERS
+        from chiso.sources.fetch import fetch_for_report
+
+        with _portal_client(args) as client:
+            folder = fetch_for_report(args.source.partition(":")[2], args.year, args.quarter, TREND_QUARTERS,
+                                      client=client, progress=sys.stderr.isatty())
+        args.source = f"official:{folder}"
 
     return run_report(args)
 

@@ -63,6 +63,11 @@ _METRIC_ENDPOINT = {
     "DOSSIER_RECEIVING_SATISFACTION": "handling-satisfaction",
     "PETITION_PROCESSING_ON_TIME": "handling-satisfaction",
 }
+PROVINCE_LIST = "service-results.json"  # the national table, as fetch-official names it
+FETCH_MANIFEST = "fetch-manifest.json"  # written by fetch-official beside the responses it fetched
+NATIONAL = "service-results"  # the national table's endpoint: one row per province, not per unit
+# groupScores keys of the national table, in the portal's order (dvcqg-api.md).
+NATIONAL_GROUPS = ("CKMB", "TDGQ", "CLGQ", "MDSH", "MDHL", "TTTT")
 _LEVELS = {"PROVINCE": "department", "COMMUNE": "commune", "DISTRICT": "district"}
 ONLINE_BLOCK = "3.1-3.3"  # pseudo-indicator: DVCQG's online-services total, not recomputable
 OFFICIAL_NOT_RECOMPUTED = "official, not recomputed"
@@ -79,6 +84,7 @@ class OfficialResults:
     days), official_points, max_points, data_quality, data_quality_message.
     ``group_totals``: unit, endpoint, official_total, official_max (as published).
     ``units``: unit, unit_id, name, level, parent.
+    ``national``: every province's published total and group scores (:func:`national_table`).
     """
 
     table: pd.DataFrame
@@ -87,6 +93,7 @@ class OfficialResults:
     files: dict[str, list[Path]] = field(default_factory=dict)
     period_hint: str | None = None
     province: str | None = None
+    national: pd.DataFrame | None = None  # the national table (service-results), when read
 
 
 def _read_json(path: Path) -> dict:
@@ -113,7 +120,13 @@ def _read_json(path: Path) -> dict:
 
 
 def detect_endpoint(data: dict, path: Path) -> str:
-    """Recognise which of the six endpoints a response's ``data`` comes from."""
+    """Recognise which of the six endpoints (or the national table, ``service-results``)
+    a response's ``data`` comes from."""
+    evaluation = data.get("evaluation")
+    if isinstance(evaluation, list) and evaluation and all(
+        isinstance(u, dict) and "groupScores" in u for u in evaluation
+    ):
+        return NATIONAL
     if "evaluation" in data or "overview" in data:
         units = [data.get("overview") or {}] + list(data.get("evaluation") or [])
         for unit in units:
@@ -140,7 +153,8 @@ def _collect_files(paths) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(p.glob("*.json"))
+            _check_fetch_manifest(p)
+            found = sorted(f for f in p.glob("*.json") if f.name != FETCH_MANIFEST)
             if not found:
                 raise InputError(f"{p}: folder holds no .json responses")
             files += found
@@ -149,6 +163,20 @@ def _collect_files(paths) -> list[Path]:
         else:
             raise InputError(f"{p}: no such file or folder")
     return files
+
+
+def _check_fetch_manifest(folder: Path) -> None:
+    """A folder that fetch-official left unfinished is not read as if it were complete."""
+    path = folder / FETCH_MANIFEST
+    if not path.is_file():
+        return
+    try:
+        complete = json.loads(path.read_text(encoding="utf-8")).get("complete")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise InputError(f"{path}: unreadable fetch manifest ({exc})") from exc
+    if complete is not True:
+        raise InputError(f"{path}: the fetch of this folder did not finish; run chiso fetch-official again "
+                         "(it resumes) before scoring it")
 
 
 def _top_and_children(data: dict) -> tuple[dict | None, list[dict]]:
@@ -171,9 +199,13 @@ def load_official(paths) -> OfficialResults:
     files = _collect_files(paths)
     by_endpoint: dict[str, list[tuple[Path, dict]]] = {}
     province_id = province_file = province_name = None
+    national: list[tuple[Path, dict]] = []
     for path in files:
         data = _read_json(path)
         endpoint = detect_endpoint(data, path)
+        if endpoint == NATIONAL:
+            national.append((path, data))
+            continue
         top, _children = _top_and_children(data)
         if top and top.get("departmentId"):
             if province_id is None:
@@ -242,7 +274,27 @@ def load_official(paths) -> OfficialResults:
         files={e: [p for p, _ in pages] for e, pages in by_endpoint.items()},
         period_hint=period,
         province=province_name,
+        national=national_table(national, province_id),
     )
+
+
+def national_table(responses: list[tuple[Path, dict]], province_id: str | None = None) -> pd.DataFrame | None:
+    """The provinces of a ``service-results`` response as published: department_id, name,
+    code, total, score_delta and one column per group score (``CKMB`` … ``TTTT``), and
+    ``is_province`` marking the province the other responses are about. None without one."""
+    if not responses:
+        return None
+    path, data = responses[-1]
+    rows = []
+    for item in data["evaluation"]:
+        groups = item.get("groupScores") or {}
+        rows.append({"department_id": item.get("departmentId"), "name": item.get("departmentName"),
+                     "code": item.get("departmentCode"), "total": _num(item.get("totalScore")),
+                     "score_delta": _num(item.get("scoreDelta")),
+                     **{g: _num(groups.get(g)) for g in NATIONAL_GROUPS}})
+    table = pd.DataFrame(rows)
+    table["is_province"] = table["department_id"].eq(province_id)
+    return table
 
 
 def _unit_rows(endpoint: str, unit: dict, base: dict) -> list[dict]:
