@@ -58,6 +58,8 @@ class ReplayServer:
         self.page_size, self.retry_after, self.slow_seconds = page_size, retry_after, slow_seconds
         self.faults: dict[tuple[str, int], list[str]] = defaultdict(list)
         self.requests: list[tuple[str, dict]] = []  # (endpoint, body) in arrival order
+        self.most_at_once = 0  # the most requests being answered at the same time
+        self._active = 0
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
@@ -120,6 +122,16 @@ class ReplayServer:
                 self.wfile.flush()
 
             def do_POST(self) -> None:
+                with server._lock:
+                    server._active += 1
+                    server.most_at_once = max(server.most_at_once, server._active)
+                try:
+                    self._answer()
+                finally:
+                    with server._lock:
+                        server._active -= 1
+
+            def _answer(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 endpoint = self.path.removeprefix(API)
                 with server._lock:

@@ -28,11 +28,12 @@ from dvcqg_replay import NATIONAL, OTHER_PROVINCE, ReplayServer
 
 PHU_THO = "019d2be3-6a88-732b-8b17-b68020c8553a"
 RETRIES = 2
+SLOW_TIMEOUT = 1.0  # the client's timeout when the server answers "slow" (after 4 s)
 
 
 @pytest.fixture
 def server():
-    with ReplayServer() as s:
+    with ReplayServer(slow_seconds=4.0) as s:
         yield s
 
 
@@ -41,13 +42,13 @@ def waits():
     return []
 
 
-def client_for(server, waits, timeout=5.0):
+def client_for(server, waits, timeout=10.0):
     # tiny pauses and backoff; the sleeps are recorded, not slept
     return PortalClient(server.url, delay=0.001, retries=RETRIES, timeout=timeout, backoff=0.001,
                         sleep=waits.append)
 
 
-def fetch(server, waits, tmp_path, period="2026-Q3", province="Phú Thọ", timeout=5.0):
+def fetch(server, waits, tmp_path, period="2026-Q3", province="Phú Thọ", timeout=10.0):
     with client_for(server, waits, timeout) as client:
         return fetch_official(province, Period.parse(period), tmp_path, client, progress=False)
 
@@ -96,10 +97,12 @@ def test_manifest_records_every_file(server, waits, tmp_path):
 
 def test_one_request_at_a_time_with_a_pause(server, tmp_path):
     waits = []
-    with PortalClient(server.url, delay=0.05, retries=0, timeout=5, sleep=waits.append) as client:
+    # the pauses are recorded, not slept: a long delay is always still running at the next request
+    with PortalClient(server.url, delay=60, retries=0, timeout=10, sleep=waits.append) as client:
         fetch_official("H44", Period.parse("2026-08"), tmp_path, client, progress=False)
-    # a pause before every request but the first
-    assert len(waits) == len(server.requests) - 1 and all(0 < w <= 0.05 for w in waits)
+    # a pause before every request but the first, and never two requests at once
+    assert len(waits) == len(server.requests) - 1 and all(0 < w <= 60 for w in waits)
+    assert server.most_at_once == 1
 
 
 @pytest.mark.parametrize("query", ["Phú Thọ", "phu tho", "UBND tỉnh Phú Thọ", "  PHU   THO ", "H44", "h44", PHU_THO])
@@ -122,9 +125,8 @@ def test_unknown_province_stops_before_any_group_call(server, waits, tmp_path):
 
 @pytest.mark.parametrize("fault", ["429", "500", "slow", "drop", "truncate", "short-json"])
 def test_a_transient_fault_is_retried(server, waits, tmp_path, fault):
-    server.slow_seconds = 1.0
     server.inject("transparency", 2, fault)
-    result = fetch(server, waits, tmp_path, timeout=0.3)
+    result = fetch(server, waits, tmp_path, timeout=SLOW_TIMEOUT if fault == "slow" else 10)
     assert server.calls("transparency", 2) == 2
     assert "transparency-p2.json" in result.fetched
     raw = (result.folder / "transparency-p2.json").read_bytes()
@@ -135,19 +137,19 @@ def test_a_transient_fault_is_retried(server, waits, tmp_path, fault):
 
 def test_backoff_grows_exponentially(server, waits, tmp_path):
     server.inject("dvc-progress-tree", 1, "500", "500")
-    with PortalClient(server.url, delay=0, retries=2, timeout=5, backoff=0.5, sleep=waits.append) as client:
+    with PortalClient(server.url, delay=0, retries=2, timeout=10, backoff=0.5, sleep=waits.append) as client:
         fetch_official("H44", Period.parse("2026-Q3"), tmp_path, client, progress=False)
     assert [w for w in waits if w >= 0.5] == [0.5, 1.0]
 
 
 @pytest.mark.parametrize("fault, reason", [
-    ("500", "HTTP 500"), ("429", "HTTP 429"), ("drop", "connection failed"), ("slow", "no answer within 0.3 s"),
+    ("500", "HTTP 500"), ("429", "HTTP 429"), ("drop", "connection failed"), ("slow", "no answer within 1.0 s"),
     ("truncate", "connection failed"), ("short-json", "incomplete or malformed JSON"),
 ])
 def test_last_retry_stops_with_one_line_naming_the_call(server, waits, tmp_path, fault, reason):
     server.inject("dossier-digitized", 2, *[fault] * (RETRIES + 1))
     with pytest.raises(FetchError) as info:
-        fetch(server, waits, tmp_path, timeout=0.3)
+        fetch(server, waits, tmp_path, timeout=SLOW_TIMEOUT if fault == "slow" else 10)
     message = str(info.value)
     assert message.startswith(f"POST {server.url}/api/v1/reporting/evaluation/dossier-digitized "
                               f"(dossier-digitized page 2): gave up after {RETRIES + 1} attempts: {reason}")
