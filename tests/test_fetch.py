@@ -261,12 +261,12 @@ def test_dvcqg_source_fetches_what_the_report_needs(server, waits, tmp_path, cap
 
 
 def test_dvcqg_source_in_chiso_report(server, tmp_path, monkeypatch):
-    import chiso.pipeline
+    import chiso.report.runner
     import chiso.sources.fetch
 
     seen = {}
     monkeypatch.setattr(chiso.sources.fetch, "OFFICIAL_ROOT", tmp_path)
-    monkeypatch.setattr(chiso.pipeline, "run_report", lambda args: seen.setdefault("source", args.source) and 0)
+    monkeypatch.setattr(chiso.report.runner, "run_report", lambda args: seen.setdefault("source", args.source) and 0)
     argv = ["report", "--quarter", "3", "--source", "dvcqg:phu tho", "--base-url", server.url, "--delay", "0",
             "--retries", "0"]
     assert main(argv) == 0

@@ -249,7 +249,7 @@ def _report(args) -> int:
     from chiso.report.runner import run_report
 
     if args.source.startswith("dvcqg:"):
-        from chiso.reportdata import TREND_QUARTERS
+        from chiso.report.data import TREND_QUARTERS
         from chiso.sources.fetch import fetch_for_report
 
         with _portal_client(args) as client:
