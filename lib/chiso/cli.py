@@ -94,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
         "compute",
         help="compute every sub-indicator from dossier exports",
         description="Load a data folder in the chiso data contract (donvi, tthc, hoso, hoso_su_kien, "
-        "and optionally tthc_donvi, pakn, congbo as CSV/XLSX/Parquet), compute every sub-indicator "
+        "and optionally tthc_donvi, pakn, congbo as CSV/XLSX/Parquet; dossiers and events may instead be "
+        "DVCQG sync payloads, JSON or JSON Lines, gzip accepted), compute every sub-indicator "
         "for every unit and its parents, and write unit,indicator,numerator,denominator,points,max_points.",
     )
     p.add_argument("--data", type=Path, required=True, metavar="DIR", help="data folder")

@@ -18,6 +18,9 @@ Files
     unit code that cannot name a report file is set aside (``_set_aside_unusable_unit_codes``).
     Parquet: read with pyarrow; native timestamps, booleans and numbers pass through, and a
     dictionary-encoded column is decoded once per dictionary entry.
+    DVCQG sync payloads (:mod:`chiso.sources.sync`) may supply hoso and hoso_su_kien: their
+    rows are checked here like a file's, each naming its own payload file and position; a
+    table file beside them is read too if no dossier is in both.
 
 Headers
     Each column is found under its contract name, its DVCQG sync field name or a usual
@@ -105,6 +108,7 @@ import yaml
 from chiso.errors import ChisoError, InputError
 from chiso.formatting import fold_diacritics
 from chiso.paths import params_dir
+from chiso.sources.sync import SYNC_TABLES, SyncTable, SyncTables, stack_tables, find_payloads, read_payloads
 
 TABLE_SUFFIXES = (".csv", ".xlsx", ".parquet")
 SAMPLE_MARKER = "_sample.json"
@@ -304,10 +308,9 @@ def _as_list(value: Any) -> list:
 
 # --------------------------------------------------------------------------- reading files
 
-def _find_files(folder: Path, contract: Contract) -> dict[str, Path]:
-    """Table -> file, in contract order; one file per table; every required table present."""
-    if not folder.is_dir():
-        raise InputError(f"{folder}: data folder not found")
+def _find_files(folder: Path, contract: Contract, supplied: tuple[str, ...] = ()) -> dict[str, Path]:
+    """Table -> file, in contract order; one file per table; every required table present
+    (those in ``supplied`` may instead come from sync payloads)."""
     found: dict[str, list[Path]] = {}
     unsupported: dict[str, list[Path]] = {}
     for path in sorted(folder.iterdir()):
@@ -322,7 +325,7 @@ def _find_files(folder: Path, contract: Contract) -> dict[str, Path]:
             raise InputError(f"{folder}: {' and '.join(p.name for p in paths)} are both table {table!r}; keep one")
         if paths:
             files[table] = paths[0]
-        elif spec.required:
+        elif spec.required and table not in supplied:
             others = unsupported.get(table)
             hint = f" ({', '.join(p.name for p in others)}: not a supported format)" if others else ""
             raise InputError(f"{folder}: required table {table!r} missing: expected "
@@ -746,12 +749,19 @@ class _Rows:
     """One input table while it is checked: decoded contract columns and the rows set aside so far."""
 
     def __init__(self, spec: TableSpec, path: Path, raw: pa.Table, row_numbers: np.ndarray | None,
-                 yes_if_present: set[str], contract: Contract):
+                 yes_if_present: set[str], contract: Contract, payload: SyncTable | None = None):
         self.spec, self.path, self.raw, self.row_numbers = spec, path, raw, row_numbers
         self.n = raw.num_rows
         self.flagged = np.zeros(self.n, bool)
         self._records: list[pd.DataFrame] = []
         self.decoded: dict[str, _Decoded] = {}
+        # rows read from sync payloads: each names its own file; some are known to be set aside
+        self.name = ", ".join(payload.files) if payload else path.name
+        self.row_files = payload.row_files if payload else None
+        self.replaced = payload.replaced if payload else np.zeros(self.n, bool)
+        self.keep_blank = payload.keep_blank if payload else frozenset()  # known to be blank, not missing
+        for mask, column, reason in payload.set_aside if payload else ():
+            self.set_aside(mask, column, reason)
         for name, column in spec.columns.items():
             if name not in raw.column_names:
                 continue
@@ -769,6 +779,7 @@ class _Rows:
         where = np.flatnonzero(new)
         shown = pc.cast(self.raw.column(column).take(pa.array(where)), pa.string())
         self._records.append(pd.DataFrame({
+            "file": self.path.name if self.row_files is None else self.row_files[where],
             "row": where + 1 if self.row_numbers is None else self.row_numbers[where], "column": column,
             "value": pd.arrays.ArrowStringArray(pc.fill_null(shown, "")), "reason": reason,
         }))
@@ -779,7 +790,7 @@ class _Rows:
 
     def records(self) -> pd.DataFrame:
         if not self._records:
-            return pd.DataFrame(columns=["row", "column", "value", "reason"])
+            return pd.DataFrame(columns=["file", "row", "column", "value", "reason"])
         return pd.concat(self._records, ignore_index=True).sort_values("row", kind="stable", ignore_index=True)
 
     def frame(self) -> pd.DataFrame:
@@ -803,7 +814,8 @@ class _Rows:
             # A column blank in every row holds no data: absent, so the indicators needing it
             # say "no data". A table with no rows at all keeps its columns: an empty pakn
             # export means "no feedback received" (full points), not "no data".
-            if not spec.required and spec.default is None and accepted and accepted_rows(decoded.blank).all():
+            if (not spec.required and spec.default is None and accepted and name not in self.keep_blank
+                    and accepted_rows(decoded.blank).all()):
                 continue
             values = accepted_rows(decoded.values)
             data[name] = pd.arrays.ArrowStringArray(values) if isinstance(values, pa.ChunkedArray) else values
@@ -858,7 +870,7 @@ def _set_aside_duplicates(rows: _Rows) -> None:
     """Copies of one id: all set aside when they differ; identical copies keep the first."""
     key = rows.spec.key
     codes, distinct = _factorize(rows.key_values(key))
-    present = codes >= 0
+    present = (codes >= 0) & ~rows.replaced  # an older version of a synced dossier is not a copy
     if len(distinct) == present.sum():
         return  # every id once: the usual case
     counts = np.bincount(codes[present], minlength=len(distinct))
@@ -989,10 +1001,11 @@ def _units(donvi: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     })
 
 
-def _fingerprint(files: dict[str, Path], marker: Path) -> str:
-    """sha256 over each input file's name and bytes, in contract table order, then the sample marker."""
+def _fingerprint(files: list[Path], marker: Path) -> str:
+    """sha256 over each input file's name and bytes (tables in contract order, then sync payloads),
+    then the sample marker."""
     digest = hashlib.sha256()
-    for path in [*files.values(), *([marker] if marker.is_file() else [])]:
+    for path in dict.fromkeys([*files, *([marker] if marker.is_file() else [])]):
         digest.update(path.name.encode() + b"\0")
         with path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
@@ -1009,6 +1022,33 @@ def _sample_meta(marker: Path) -> dict:
         raise InputError(f"{marker.name}: not valid JSON ({exc}; expected the sample generator's marker)") from None
 
 
+def _beside_table(payload: SyncTable, raw: pa.Table, row_numbers: np.ndarray | None, path: Path,
+                  yes_if_present: set[str], synced: SyncTables) -> SyncTable:
+    """A table file and sync payloads for the same table, one under the other: allowed only
+    when no dossier is in both (which of two versions is right is unknown)."""
+    in_payloads = pa.concat_arrays([synced.hoso.raw.column("MaHoSo").combine_chunks().cast(pa.large_string()),
+                                    synced.hoso_su_kien.raw.column("MaHoSo").combine_chunks().cast(pa.large_string())])
+    if "MaHoSo" in raw.column_names:
+        codes = pc.utf8_trim_whitespace(pc.cast(raw.column("MaHoSo"), pa.large_string()))
+        both = pc.filter(codes, pc.is_in(codes, value_set=in_payloads))
+        if len(both):
+            raise InputError(f"{path.name} and the sync payloads ({', '.join(p.name for p in synced.paths)}) both "
+                             f"hold dossier {both[0].as_py()!r}: a folder may mix tables and payloads only if no "
+                             f"dossier is in both; keep one")
+    sync_raw = payload.raw
+    for column in yes_if_present & set(sync_raw.column_names):  # "non-blank = yes" in the table: no = blank
+        values = sync_raw.column(column)
+        if pa.types.is_boolean(values.type):
+            sync_raw = sync_raw.set_column(sync_raw.column_names.index(column), column,
+                                           pc.if_else(values, pa.scalar("1"), pa.scalar(None, pa.string())))
+    before = np.zeros(raw.num_rows, bool)
+    numbers = np.arange(1, raw.num_rows + 1) if row_numbers is None else row_numbers
+    return SyncTable(stack_tables([raw, sync_raw]), np.concatenate([np.full(raw.num_rows, path.name, object), payload.row_files]),
+                     np.concatenate([numbers, payload.row_numbers]),
+                     [(np.concatenate([before, mask]), column, reason) for mask, column, reason in payload.set_aside],
+                     np.concatenate([before, payload.replaced]), payload.keep_blank)
+
+
 def load_dossiers(folder: str | Path, *, column_names: str | Path | None = None) -> DossierData:
     """Load and check a data folder in the chiso data contract (rules in the module docstring).
 
@@ -1023,13 +1063,31 @@ def load_dossiers(folder: str | Path, *, column_names: str | Path | None = None)
     folder = Path(folder)
     contract = load_contract()
     headers = load_column_names(contract, column_names)
-    files = _find_files(folder, contract)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: data folder not found")
+    payloads = find_payloads(folder)
+    files = _find_files(folder, contract, SYNC_TABLES if payloads else ())
     checked: dict[str, _Rows] = {}
-    for table, path in files.items():
-        spec = contract.tables[table]
-        raw, row_numbers = _read_table_file(path)
-        raw, yes_if_present = _canonical_headers(raw, spec, headers[table], path)
-        rows = checked[table] = _Rows(spec, path, raw, row_numbers, yes_if_present, contract)
+    synced: SyncTables | None = None
+    for table, spec in contract.tables.items():
+        path, payload = files.get(table), None
+        if table in SYNC_TABLES and payloads:
+            if synced is None:
+                synced = read_payloads(payloads, checked["donvi"].frame(), checked["tthc"].frame()["MaTTHC"],
+                                       lambda texts: _parse_dates(texts, contract)[0])
+            payload = getattr(synced, table)
+        if path is None and payload is None:
+            continue
+        if path is None:
+            path, raw, row_numbers, yes_if_present = payloads[0], payload.raw, payload.row_numbers, set()
+        else:
+            raw, row_numbers = _read_table_file(path)
+            raw, yes_if_present = _canonical_headers(raw, spec, headers[table], path)
+            if payload is not None:
+                payload = _beside_table(payload, raw, row_numbers, path, yes_if_present, synced)
+                raw, row_numbers = payload.raw, payload.row_numbers
+        files[table] = path
+        rows = checked[table] = _Rows(spec, path, raw, row_numbers, yes_if_present, contract, payload)
         positions = {column: _positions(rows.key_values(column), checked[target], contract.tables[target].key)
                      for column, target in spec.references.items()}
         if table == "hoso_su_kien":
@@ -1048,15 +1106,14 @@ def load_dossiers(folder: str | Path, *, column_names: str | Path | None = None)
         try:  # what every indicator relies on; a failure here is a chiso bug, not bad input
             accepted_schema(rows.spec).validate(frames[table], lazy=True)
         except pandera.errors.SchemaErrors as exc:
-            raise ChisoError(f"{rows.path.name}: internal error: accepted rows break the contract: "
+            raise ChisoError(f"{rows.name}: internal error: accepted rows break the contract: "
                              f"{exc.failure_cases.head(3).to_dict('records')}") from exc
         records = rows.records()
         if rows.n != len(frames[table]) + len(records):
-            raise ChisoError(f"{rows.path.name}: internal error: {rows.n} rows read but "
+            raise ChisoError(f"{rows.name}: internal error: {rows.n} rows read but "
                              f"{len(frames[table])} accepted + {len(records)} set aside")
-        quality.append((table, rows.path.name, rows.n, len(frames[table]), len(records)))
+        quality.append((table, rows.name, rows.n, len(frames[table]), len(records)))
         records.insert(0, "table", table)
-        records.insert(1, "file", rows.path.name)
         set_aside.append(records)
     if frames["donvi"].empty:  # every report is about a unit: nothing to do, and say why
         donvi = checked["donvi"]
@@ -1073,6 +1130,6 @@ def load_dossiers(folder: str | Path, *, column_names: str | Path | None = None)
         units=_units(frames["donvi"], contract),
         quality=pd.DataFrame(quality, columns=QUALITY_COLUMNS).astype({"table": "string", "file": "string"}),
         set_aside=set_aside_frame[SET_ASIDE_COLUMNS],
-        files=dict(files), fingerprint=_fingerprint(files, marker),
+        files=dict(files), fingerprint=_fingerprint([*files.values(), *payloads], marker),
         is_sample=marker.is_file(), meta=_sample_meta(marker),
     )

@@ -1,0 +1,684 @@
+"""DVCQG sync payloads as the contract's dossier tables (``hoso``, ``hoso_su_kien``).
+
+Every provincial one-stop system sends each dossier to DVCQG as ``DongBoHoSoMC`` dossier
+records and ``CapNhatTienDoHoSoMC`` progress records (spec ``dvcqg-sync.md``). A data folder
+may hold those payloads instead of the ``hoso`` and ``hoso_su_kien`` tables; ``donvi`` and
+``tthc`` (and the optional tables) stay tables. :func:`read_payloads` turns the payloads
+into the two contract tables as raw arrow tables, which :func:`chiso.sources.dossiers.load_dossiers`
+then checks row by row exactly like a table file: every rule of the engine applies unchanged.
+
+Files
+    Any file of the folder whose name does not start with ``_`` or ``.`` and that is named
+    ``.json``/``.jsonl``/``.ndjson`` (optionally ``.gz``), or is gzip (magic bytes), or starts
+    with ``{`` or ``[`` (after a BOM and blanks): a JSON document (an envelope
+    ``{"service": "DongBoHoSoMC", "data": [...]}``, a bare array of records, or one record) or
+    JSON Lines (one record, array or envelope a line). Records are told apart by the
+    envelope's ``service``, else by their fields (``ThoiDiemXuLy``/``TrangThai`` = progress,
+    ``MaHoSo`` otherwise = dossier). A record's position is its line in a JSON Lines file,
+    else its 1-based index in its array; set-aside rows name the file and that position.
+
+Mapping (choices where the sources disagree are settings in ``params/sync.yaml``)
+    hoso: MaHoSo; MaTTHC (the catalogue's code, or its national part ``1.001234`` of
+    ``1.001234.000.00.00.H44``); MaDonVi (below); KenhNop = KenhThucHien (blank = in person);
+    NgayNop = NgayNopHoSo; NgayTiepNhan; NgayHenTra (or the last supplement's NgayHenTraMoi);
+    NgayBatDauXuLy and DanhGia when a record carries them; DongBoDVCQG = yes (the record was
+    synced); SoHoa, TaiSuDung, KhoDuLieuCaNhan from the ``TaiLieuNop`` flags; DuLieuDanCu from
+    TaiKhoanDuocXacThucVoiVNeID / DSKetNoiCSDL; KetQuaDienTu from DanhSachGiayToKetQua;
+    PhiLePhi = sum of DanhSachLePhi[].Gia (no list = unknown); ThanhToanTrucTuyen from
+    DuocThanhToanTrucTuyen. Personal fields (ChuHoSo, SoGiayToChuHoSo, SoDienThoai, Email,
+    MaDoiTuong, DinhDanhCHS...) are never read.
+    hoso_su_kien: one event per progress record (ThoiDiemXuLy; the status gives the event,
+    a waiting status is ended by the next processing record; MaCanBo = NguoiXuLy, internal;
+    BuocXuLy = NoiDungXuLy; HanBuoc = NgayKetThucTheoQuyDinh), plus events from the dossier
+    record: its supplement list, and its end from TrangThaiHoSo with NgayKetThucXuLy/NgayTra
+    when no progress record gives one. Dates ``yyyyMMddHHmmss`` (local time) or ISO.
+
+Unit of a dossier
+    Its ``MaDonVi`` field when present (a donvi.MaDonVi or donvi.MaDinhDanh); else the part
+    of MaHoSo before the first ``-`` matched to donvi.MaDinhDanh or donvi.MaDonVi; else
+    DonViXuLy matched to donvi.TenDonVi without regard to case, spaces or diacritics (a name
+    two units share matches neither). No match: the record is set aside ("unknown unit").
+
+Several records of one dossier: the latest wins (``params/sync.yaml``), the others are set
+aside as replaced; events from all payloads are merged, identical ones (dossier, time,
+status) set aside as copies. Input = accepted + set aside holds as for tables: every
+record read is one row of hoso or hoso_su_kien (events derived from a dossier record are
+rows too, numbered as that record).
+
+Example
+-------
+>>> payloads = find_payloads(Path("data/sync"))                  # doctest: +SKIP
+>>> tables = read_payloads(payloads, units, procedures)         # doctest: +SKIP
+>>> tables.hoso.raw.column_names[:4]                            # doctest: +SKIP
+['MaHoSo', 'MaTTHC', 'MaDonVi', 'KenhNop']
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import orjson
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import yaml
+
+from chiso.errors import ChisoError, InputError
+from chiso.formatting import fold_diacritics
+from chiso.paths import params_dir
+
+DOSSIER_SERVICE, PROGRESS_SERVICE = "DongBoHoSoMC", "CapNhatTienDoHoSoMC"
+SYNC_TABLES = ("hoso", "hoso_su_kien")
+GZIP_MAGIC = b"\x1f\x8b"
+PAYLOAD_SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz")
+NOT_A_RECORD = "not a DVCQG sync record (expected a DongBoHoSoMC or CapNhatTienDoHoSoMC record)"
+REPLACED = "replaced by a later record of the same dossier"
+IDENTICAL_EVENT = "identical copy of an earlier row"
+_BATCH = 50_000  # records converted to arrow at a time (keeps memory flat)
+_NEVER = np.iinfo(np.int64).min
+_DOSSIER_DATES = ("NgayNopHoSo", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra", "NgayTuChoi",
+                  "NgayBatDauXuLy")
+
+
+# --------------------------------------------------------------------------- settings
+
+@dataclass(frozen=True)
+class SyncSettings:
+    """``params/sync.yaml``: how payload fields become contract columns (see that file)."""
+
+    status_events: dict[str, str]
+    waits: dict[str, tuple[frozenset[str], str]]
+    supplements: str
+    dossier_end_events: dict[str, dict[str, tuple[str, ...]]]
+    due_date: str
+    blank_channel: str
+    online_payment: frozenset[str]
+    electronic_result: str
+    digitised: str
+    reused: str
+    personal_store: str
+    population_databases: frozenset[str]
+    unrated: str
+
+    CHOICES = {"supplements": ("list", "progress"), "due_date": ("as_sent", "after_supplement"),
+               "electronic_result": ("code_and_link", "link"), "digitised": ("file_attached", "flag"),
+               "reused": ("f766", "reuse_flag"), "personal_store": ("store_flag", "store_flag_or_result"),
+               "unrated": ("not_unsatisfied", "no_data")}
+
+
+def load_sync_settings(path: str | Path | None = None) -> SyncSettings:
+    """Read ``params/sync.yaml`` and check every choice is one of its allowed values."""
+    path = Path(path) if path else params_dir() / "sync.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for name, allowed in SyncSettings.CHOICES.items():
+        if doc.get(name) not in allowed:
+            raise ChisoError(f"{path}: {name}: {doc.get(name)!r} is not one of {', '.join(allowed)}")
+    return SyncSettings(
+        status_events={str(k): v for k, v in doc["status_events"].items()},
+        waits={str(k): (frozenset(str(s) for s in v["resumed_by"]), v["end_event"]) for k, v in doc["waits"].items()},
+        supplements=doc["supplements"],
+        dossier_end_events={str(k): {kind: tuple(fields) for kind, fields in v.items()}
+                            for k, v in doc["dossier_end_events"].items()},
+        due_date=doc["due_date"],
+        blank_channel=str(doc["blank_channel"]),
+        online_payment=frozenset(str(v) for v in doc["online_payment"]),
+        electronic_result=doc["electronic_result"],
+        digitised=doc["digitised"],
+        reused=doc["reused"],
+        personal_store=doc["personal_store"],
+        population_databases=frozenset(str(v) for v in doc["population_databases"] or ()),
+        unrated=doc["unrated"],
+    )
+
+
+# --------------------------------------------------------------------------- finding and parsing files
+
+def _open(path: Path):
+    with path.open("rb") as handle:
+        magic = handle.read(2)
+    return gzip.open(path, "rb") if magic == GZIP_MAGIC else path.open("rb")
+
+
+def _is_payload(path: Path) -> bool:
+    """JSON by its name or its first character; gzip by its magic bytes (a damaged one is
+    still taken, so that reading it says what is wrong instead of skipping it)."""
+    if path.name.lower().endswith(PAYLOAD_SUFFIXES):
+        return True
+    with path.open("rb") as handle:
+        start = handle.read(4096)
+    if start[:2] == GZIP_MAGIC:
+        return True
+    return start.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
+
+
+def find_payloads(folder: Path) -> list[Path]:
+    """Files of ``folder`` holding sync payloads (module docstring, "Files"), in name order."""
+    return [path for path in sorted(folder.iterdir())
+            if path.is_file() and not path.name.startswith(("_", ".")) and _is_payload(path)]
+
+
+@dataclass
+class _Batch:
+    """Records of one file in reading order: dossier and progress records with their positions."""
+
+    dossiers: list[dict] = field(default_factory=list)
+    dossier_positions: list[int] = field(default_factory=list)
+    updating: list[Any] = field(default_factory=list)
+    progress: list[dict] = field(default_factory=list)
+    progress_positions: list[int] = field(default_factory=list)
+    bad: list[tuple[int, str, str]] = field(default_factory=list)  # position, shown value, reason
+
+    def __len__(self) -> int:
+        return len(self.dossiers) + len(self.progress) + len(self.bad)
+
+    def add(self, value: Any, position: int, kind: str | None = None, updating: Any = None,
+            numbered: bool = True) -> None:
+        """One parsed JSON value: a record, an array of them or an envelope. ``numbered``:
+        positions are indexes in the array (JSON), not the line (JSON Lines)."""
+        if isinstance(value, list):
+            for index, item in enumerate(value, start=1):
+                self.add(item, index if numbered else position, kind, updating, numbered)
+            return
+        if isinstance(value, dict) and isinstance(value.get("data"), list):
+            service = value.get("service")
+            kind = {DOSSIER_SERVICE: "dossier", PROGRESS_SERVICE: "progress"}.get(service, kind)
+            self.add(value["data"], position, kind, value.get("isUpdating", updating), numbered)
+            return
+        if not isinstance(value, dict):
+            self.bad.append((position, type(value).__name__, NOT_A_RECORD))
+            return
+        if kind is None:
+            if "ThoiDiemXuLy" in value or ("TrangThai" in value and "TrangThaiHoSo" not in value):
+                kind = "progress"
+            elif "MaHoSo" in value:
+                kind = "dossier"
+            else:
+                self.bad.append((position, ",".join(list(value)[:6]), NOT_A_RECORD))
+                return
+        if kind == "progress":
+            self.progress.append(value)
+            self.progress_positions.append(position)
+        else:
+            self.dossiers.append(value)
+            self.dossier_positions.append(position)
+            self.updating.append(value.get("isUpdating", updating))
+
+
+def _batches(path: Path) -> Iterator[_Batch]:
+    """Parse one payload file into batches of records (JSON Lines streamed, JSON whole)."""
+    try:
+        with _open(path) as handle:
+            first = handle.readline()
+            while first and not first.strip():
+                first = handle.readline()
+            try:
+                value = orjson.loads(first.lstrip(b"\xef\xbb\xbf")) if first else None
+                json_lines = True
+            except orjson.JSONDecodeError:
+                json_lines = False
+            if not json_lines:  # one JSON document over several lines
+                content = first + handle.read()
+                try:
+                    value = orjson.loads(content.lstrip(b"\xef\xbb\xbf"))
+                except orjson.JSONDecodeError as exc:
+                    raise InputError(f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}, "
+                                     f"byte {exc.pos}: {exc.msg}; expected a DVCQG sync payload or JSON Lines)") from None
+                batch = _Batch()
+                batch.add(value, 1)
+                yield batch
+                return
+            batch = _Batch()
+            if first:
+                batch.add(value, 1, numbered=False)
+            number = 1
+            for line in handle:
+                number += 1
+                if not line.strip():
+                    continue
+                try:
+                    batch.add(orjson.loads(line), number, numbered=False)
+                except orjson.JSONDecodeError as exc:  # a broken line costs that line, not the file
+                    # (the line is not shown: it may hold personal data)
+                    batch.bad.append((number, f"byte {exc.pos}", f"not valid JSON ({exc.msg})"))
+                if len(batch) >= _BATCH:
+                    yield batch
+                    batch = _Batch()
+            yield batch
+    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+        raise InputError(f"{path.name}: cannot be read to the end ({type(exc).__name__}: {exc}; "
+                         f"expected a complete JSON or gzip file)") from None
+
+
+# --------------------------------------------------------------------------- record fields
+
+def _text(value: Any) -> str | None:
+    """A payload scalar as trimmed text (numbers without ``.0``, booleans as 1/0); blank -> None."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip() if not isinstance(value, str) else value.strip()
+    return text or None
+
+
+def _yes(value: Any) -> bool:
+    return _text(value) in ("1", "true", "True", "TRUE")
+
+
+def _column(records: list[dict], name: str) -> pa.Array:
+    """One field of every record as a large_string array (fast path when every value is text)."""
+    values = [record.get(name) for record in records]
+    try:
+        array = pa.array(values, pa.large_string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.array([_text(v) for v in values], pa.large_string())
+    return pc.utf8_trim_whitespace(array)
+
+
+_DOSSIER_FIELDS = ("MaHoSo", "MaTTHC", "MaDonVi", "DonViXuLy", "KenhThucHien", *_DOSSIER_DATES, "TrangThaiHoSo",
+                   "DanhGia", "HoSoCoThanhPhanSoHoa", "TaiKhoanDuocXacThucVoiVNeID", "DuocThanhToanTrucTuyen")
+_DOSSIER_DERIVED = ("files", "digitised_flag", "reuse_flag", "store_flag", "population_db", "fee",
+                    "result_link", "result_code_link", "supplements")
+_PROGRESS_FIELDS = ("MaHoSo", "ThoiDiemXuLy", "TrangThai", "NguoiXuLy", "NoiDungXuLy", "NgayKetThucTheoQuyDinh")
+
+
+def _items(record: dict, name: str) -> list[dict]:
+    items = record.get(name)
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+def _derived(record: dict, population_databases: frozenset[str]) -> tuple:
+    """The nested lists of a dossier record, reduced to what the index reads (see _DOSSIER_DERIVED)."""
+    files = digitised = reused = store = False
+    for item in _items(record, "TaiLieuNop"):
+        if _yes(item.get("IsDeleted")):
+            continue
+        files = files or _text(item.get("DuongDanTaiTepTin")) is not None
+        digitised = digitised or _yes(item.get("DuocSoHoa"))
+        reused = reused or _text(item.get("DuocTaiSuDung")) in ("1", "2")
+        store = store or _yes(item.get("DuocLayTuKhoDMQG"))
+    population = any(_text(item.get("MaCSDL")) in population_databases for item in _items(record, "DSKetNoiCSDL"))
+    fee: str | None = None
+    fees = record.get("DanhSachLePhi", record.get("DanhSachPhiLePhi"))
+    if isinstance(fees, list) and fees:
+        amounts = [_text(item.get("Gia")) if isinstance(item, dict) else _text(item) for item in fees]
+        try:
+            fee = repr(sum(float(a) for a in amounts if a is not None))
+        except ValueError:
+            fee = next(a for a in amounts if a is not None and not _is_number(a))  # shown as "not a number"
+    link = code_link = False
+    for item in _items(record, "DanhSachGiayToKetQua"):
+        if _text(item.get("DuongDanTepTinKetQua")) is not None:
+            link = True
+            code_link = code_link or _text(item.get("MaGiayToKetQua", item.get("MaKetQua"))) is not None
+    supplements = [(_text(item.get("NgayBoSung")), _text(item.get("NgayTiepNhanBoSung")),
+                    _text(item.get("NgayHenTraMoi"))) for item in _items(record, "DanhSachHoSoBoSung")] or None
+    return files, digitised, reused, store, population, fee, link, code_link, supplements
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- dates
+
+def _times(texts: pa.ChunkedArray, parse_other) -> tuple[np.ndarray, pa.ChunkedArray]:
+    """Times of date texts as int64 ns (``_NEVER`` when blank or unreadable) and the column to
+    hand to the loader: timestamps when every value is ``yyyyMMddHHmmss`` or blank (parsed here
+    once, in C++), else the texts themselves (the loader parses them and sets bad ones aside)."""
+    texts = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+    compact = pc.strptime(texts, format="%Y%m%d%H%M%S", unit="s", error_is_null=True)
+    missed = pc.and_(pc.is_null(compact), pc.invert(pc.is_null(texts)))
+    ns = pc.cast(compact, pa.timestamp("ns")).cast(pa.int64()).fill_null(_NEVER).to_numpy()
+    if not pc.any(missed).as_py():
+        return ns, pa.chunked_array([compact])
+    other = np.asarray(pc.fill_null(missed, False).to_numpy(zero_copy_only=False))
+    parsed = parse_other(texts.filter(pa.array(other)))
+    ns = ns.copy()
+    ns[other] = np.where(np.isnat(parsed), _NEVER, parsed.astype("datetime64[ns]").astype(np.int64))
+    return ns, pa.chunked_array([texts])
+
+
+# --------------------------------------------------------------------------- the result
+
+@dataclass
+class SyncTable:
+    """One contract table read from payloads: raw cells under contract names, where each row
+    came from (file name and position), rows already known to be set aside, and rows that
+    are older versions of a dossier (left out of the duplicate-id check)."""
+
+    raw: pa.Table
+    row_files: np.ndarray       # file name of each row (object array)
+    row_numbers: np.ndarray     # position of each row in its file
+    set_aside: list[tuple[np.ndarray, str, str]]  # (rows, column, reason)
+    replaced: np.ndarray        # bool per row
+    keep_blank: frozenset[str] = frozenset()  # optional columns known to be blank, not missing
+
+    @property
+    def files(self) -> list[str]:
+        return list(dict.fromkeys(self.row_files.tolist()))
+
+
+@dataclass
+class SyncTables:
+    hoso: SyncTable
+    hoso_su_kien: SyncTable
+    paths: list[Path]
+
+
+# --------------------------------------------------------------------------- reading
+
+def read_payloads(paths: list[Path], units: pd.DataFrame, procedures: pd.Series, parse_dates,
+                  settings: SyncSettings | None = None) -> SyncTables:
+    """Read the payload files into raw ``hoso`` and ``hoso_su_kien`` tables (module docstring).
+
+    ``units``: the accepted donvi rows (MaDonVi, TenDonVi, optional MaDinhDanh);
+    ``procedures``: the accepted tthc.MaTTHC; ``parse_dates``: the contract's date parser for
+    dates not in the compact form (texts -> datetime64[ns], NaT when unreadable).
+    """
+    settings = settings or load_sync_settings()
+    dossier_parts: list[dict[str, pa.Array]] = []
+    progress_parts: list[dict[str, pa.Array]] = []
+    bad: list[tuple[str, int, str, str]] = []
+    derived: list[tuple] = []
+    for path in paths:
+        for batch in _batches(path):
+            if batch.dossiers:
+                part = {name: _column(batch.dossiers, name) for name in _DOSSIER_FIELDS}
+                part["isUpdating"] = pa.array([_yes(v) for v in batch.updating])
+                part["_file"] = pa.array([path.name] * len(batch.dossiers), pa.string()).dictionary_encode()
+                part["_position"] = pa.array(batch.dossier_positions, pa.int64())
+                dossier_parts.append(part)
+                derived.extend(_derived(record, settings.population_databases) for record in batch.dossiers)
+            if batch.progress:
+                part = {name: _column(batch.progress, name) for name in _PROGRESS_FIELDS}
+                part["_file"] = pa.array([path.name] * len(batch.progress), pa.string()).dictionary_encode()
+                part["_position"] = pa.array(batch.progress_positions, pa.int64())
+                progress_parts.append(part)
+            bad.extend((path.name, *entry) for entry in batch.bad)
+    dossiers = _concat(dossier_parts, (*_DOSSIER_FIELDS, "isUpdating"))
+    progress = _concat(progress_parts, _PROGRESS_FIELDS)
+    extra = dict(zip(_DOSSIER_DERIVED, zip(*derived))) if derived else {name: () for name in _DOSSIER_DERIVED}
+    return _Builder(dossiers, extra, progress, bad, units, procedures, parse_dates, settings).build(paths)
+
+
+def _concat(parts: list[dict[str, pa.Array]], names: tuple[str, ...]) -> dict[str, pa.ChunkedArray]:
+    columns = {}
+    for name in (*names, "_file", "_position"):
+        chunks = [part[name] for part in parts]
+        if name == "_file":
+            chunks = [chunk.cast(pa.string()) for chunk in chunks]
+        kind = {"isUpdating": pa.bool_(), "_file": pa.string(), "_position": pa.int64()}.get(name, pa.large_string())
+        columns[name] = pa.chunked_array(chunks, kind).combine_chunks()
+    return columns
+
+
+def _as_table(columns: dict[str, Any]) -> pa.Table:
+    return pa.table({name: values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
+                     for name, values in columns.items()})
+
+
+def stack_tables(tables: list[pa.Table]) -> pa.Table:
+    """Tables one under the other; a column typed differently in two of them (timestamps here,
+    texts there) becomes text, which the loader parses like any cell."""
+    names = list(dict.fromkeys(name for table in tables for name in table.column_names))
+    types = {name: {t.schema.field(name).type for t in tables if name in t.column_names} for name in names}
+    aligned = []
+    for table in tables:
+        columns = {}
+        for name in names:
+            column = table.column(name) if name in table.column_names else None
+            if len(types[name]) > 1:
+                column = (pa.chunked_array([pa.nulls(table.num_rows, pa.large_string())]) if column is None
+                          else pc.cast(column, pa.large_string()))
+            elif column is None:
+                column = pa.chunked_array([pa.nulls(table.num_rows, next(iter(types[name])))])
+            columns[name] = column
+        aligned.append(pa.table(columns))
+    return pa.concat_tables(aligned)
+
+
+class _Builder:
+    """Turns the parsed records into the raw hoso and hoso_su_kien tables."""
+
+    def __init__(self, dossiers, extra, progress, bad, units, procedures, parse_dates, settings: SyncSettings):
+        self.d, self.p, self.bad = dossiers, progress, bad
+        self.units, self.procedures, self.parse_dates, self.settings = units, procedures, parse_dates, settings
+        self.n = len(self.d["MaHoSo"])
+        self.flag = {name: np.asarray(extra[name], bool).reshape(self.n)
+                     for name in _DOSSIER_DERIVED if name not in ("fee", "supplements")}
+        self.fee = list(extra["fee"])
+        self.supplements = list(extra["supplements"])
+        self.d_times = {name: _times(self.d[name], parse_dates) for name in _DOSSIER_DATES}
+        self.numbers = self.d["MaHoSo"].to_pylist()
+
+    def times(self, texts: list[str | None]) -> tuple[np.ndarray, pa.ChunkedArray]:
+        return _times(pa.array(texts, pa.large_string()), self.parse_dates)
+
+    def field_in(self, name: str, values) -> np.ndarray:
+        found = pc.is_in(self.d[name], pa.array(list(values), pa.large_string()))
+        return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), bool)
+
+    # -- dossiers ----------------------------------------------------------------------------
+
+    def winners(self) -> np.ndarray:
+        """Rows of the latest record of each dossier, in reading order (``params/sync.yaml``)."""
+        if self.n == 0:
+            return np.zeros(0, np.int64)
+        codes = pc.dictionary_encode(self.d["MaHoSo"]).indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        newest = np.max([self.d_times[n][0] for n in ("NgayTiepNhan", "NgayKetThucXuLy", "NgayTra", "NgayTuChoi")],
+                        axis=0)
+        owners = [i for i, items in enumerate(self.supplements) if items for item in items for t in item[:2] if t]
+        if owners:
+            dates = [t for items in self.supplements if items for item in items for t in item[:2] if t]
+            np.maximum.at(newest, np.array(owners), self.times(dates)[0])
+        updating = self.d["isUpdating"].to_numpy(zero_copy_only=False)
+        ranked = np.lexsort((np.arange(self.n), updating, newest, codes))  # the last of each code wins
+        last = np.ones(self.n, bool)
+        last[:-1] = codes[ranked[:-1]] != codes[ranked[1:]]
+        keep = np.zeros(self.n, bool)
+        keep[ranked[last]] = True
+        keep[codes < 0] = True  # no MaHoSo: a row of its own (the loader sets it aside)
+        return np.flatnonzero(keep)
+
+    def units_of(self, rows: np.ndarray) -> pa.Array:
+        """MaDonVi of each record (module docstring, "Unit of a dossier"); an unmatched record
+        keeps the text it named, shown beside "unknown unit"."""
+        units = self.units
+        codes = dict(zip(units["MaDonVi"], units["MaDonVi"]))
+        if "MaDinhDanh" in units:
+            named = units.dropna(subset=["MaDinhDanh"])
+            codes.update({c: u for c, u in zip(named["MaDinhDanh"], named["MaDonVi"]) if c not in codes})
+        folded = pd.Series(units["MaDonVi"].to_numpy(), index=[_name_key(n) for n in units["TenDonVi"]])
+        by_name = folded[~folded.index.duplicated(keep=False)].to_dict()
+
+        def field(name):
+            return pd.Series(self.d[name].take(pa.array(rows, pa.int64())).to_pylist(), dtype=object)
+
+        given, number, handler = field("MaDonVi"), field("MaHoSo"), field("DonViXuLy")
+        prefix = number.str.split("-", n=1).str[0]
+        resolved = given.map(codes)
+        resolved = resolved.fillna(prefix.where(given.isna()).map(codes))
+        names = handler.map(lambda n: _name_key(n) if isinstance(n, str) else None)
+        resolved = resolved.fillna(names.where(given.isna()).map(by_name))
+        shown = given.fillna(handler).fillna(prefix)
+        return pa.array(resolved.fillna(shown).tolist(), pa.large_string())
+
+    def procedures_of(self, rows: np.ndarray) -> pa.Array:
+        """The catalogue's code: as sent, else its national part (``1.001234`` of ``1.001234.000.00.00.H44``)."""
+        sent = pd.Series(self.d["MaTTHC"].take(pa.array(rows, pa.int64())).to_pylist(), dtype=object)
+        known = set(self.procedures)
+        national = sent.str.extract(r"^(\d+\.\d+)\.", expand=False)
+        use_national = ~sent.isin(known) & national.isin(known)
+        return pa.array(sent.where(~use_national, national).tolist(), pa.large_string())
+
+    def due_dates(self) -> pa.ChunkedArray:
+        sent = self.d_times["NgayHenTra"][1]
+        if self.settings.due_date == "as_sent":
+            return sent
+        extended = [next((item[2] for item in reversed(items) if item[2]), None) if items else None
+                    for items in self.supplements]
+        if not any(extended):
+            return sent
+        return self.times([new or old for new, old in zip(extended, self.d["NgayHenTra"].to_pylist())])[1]
+
+    def hoso(self, winners: np.ndarray) -> SyncTable:
+        s, flag = self.settings, self.flag
+        replaced = np.setdiff1d(np.arange(self.n), winners)
+        rows = np.concatenate([winners, replaced]).astype(np.int64)  # winners first: references find them
+        take = pa.array(rows)
+        result = flag["result_link" if s.electronic_result == "link" else "result_code_link"]
+        reused = (flag["reuse_flag"] if s.reused == "reuse_flag"
+                  else self.field_in("HoSoCoThanhPhanSoHoa", ("1", "true", "True")) | flag["digitised_flag"])
+        store = flag["store_flag"] | (result if s.personal_store == "store_flag_or_result" else False)
+        population = self.field_in("TaiKhoanDuocXacThucVoiVNeID", ("1", "true", "True")) | flag["population_db"]
+        columns = {
+            "MaHoSo": self.d["MaHoSo"].take(take),
+            "MaTTHC": self.procedures_of(rows),
+            "MaDonVi": self.units_of(rows),
+            "KenhNop": pc.fill_null(self.d["KenhThucHien"], s.blank_channel).take(take),
+            "NgayNop": self.d_times["NgayNopHoSo"][1].take(take),
+            "NgayTiepNhan": self.d_times["NgayTiepNhan"][1].take(take),
+            "NgayHenTra": self.due_dates().take(take),
+            "NgayBatDauXuLy": self.d_times["NgayBatDauXuLy"][1].take(take),
+            "DongBoDVCQG": pa.array(np.ones(len(rows), bool)),  # the record is what was synced
+            "SoHoa": pa.array(flag["files" if s.digitised == "file_attached" else "digitised_flag"][rows]),
+            "TaiSuDung": pa.array(reused[rows]),
+            "KhoDuLieuCaNhan": pa.array(store[rows]),
+            "DuLieuDanCu": pa.array(population[rows]),
+            "KetQuaDienTu": pa.array(result[rows]),
+            "PhiLePhi": pa.array(self.fee, pa.large_string()).take(take),
+            "ThanhToanTrucTuyen": pa.array(self.field_in("DuocThanhToanTrucTuyen", s.online_payment)[rows]),
+            "DanhGia": self.d["DanhGia"].take(take),
+        }
+        if columns["NgayBatDauXuLy"].null_count == len(rows):  # not a sync field: only when records carry it
+            del columns["NgayBatDauXuLy"]
+        # nor is the rating: unrated means not rated unsatisfied, or no data (setting `unrated`)
+        keep = frozenset(["DanhGia"] if s.unrated == "not_unsatisfied" else [])
+        if not keep and columns["DanhGia"].null_count == len(rows):
+            del columns["DanhGia"]
+        is_replaced = np.arange(len(rows)) >= len(winners)
+        return SyncTable(_as_table(columns), self.d["_file"].take(take).to_numpy(zero_copy_only=False),
+                         self.d["_position"].take(take).to_numpy(), [(is_replaced, "MaHoSo", REPLACED)], is_replaced,
+                         keep)
+
+    # -- events -----------------------------------------------------------------------------
+
+    def events(self, winners: np.ndarray) -> SyncTable:
+        s, p = self.settings, self.p
+        n = len(p["MaHoSo"])
+        time_ns, time_column = _times(p["ThoiDiemXuLy"], self.parse_dates)
+        status = np.array(p["TrangThai"].to_pylist(), dtype=object)
+        dossier = pc.dictionary_encode(p["MaHoSo"]).indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        status_codes = pd.factorize(status)[0]
+        # identical progress records (dossier, time, status): the first counts, later ones are copies
+        ranked = np.lexsort((np.arange(n), status_codes, time_ns, dossier))
+        copy = np.zeros(n, bool)
+        if n > 1:
+            a, b = ranked[:-1], ranked[1:]
+            copy[b] = ((dossier[a] == dossier[b]) & (time_ns[a] == time_ns[b]) & (status_codes[a] == status_codes[b])
+                       & (dossier[b] >= 0))
+        kind = np.array([s.status_events.get(v, v) for v in status.tolist()], dtype=object)
+        # the status before each record, in time order within its dossier (copies left out)
+        ordered = ranked[~copy[ranked]]
+        previous = np.full(n, None, dtype=object)
+        if len(ordered) > 1:
+            a, b = ordered[:-1], ordered[1:]
+            same = dossier[a] == dossier[b]
+            previous[b[same]] = status[a[same]]
+        from_list_codes = self.list_supplement_dossiers(winners, status)
+        from_list = np.asarray(pc.fill_null(pc.is_in(p["MaHoSo"], pa.array(sorted(from_list_codes), pa.large_string())),
+                                            False).to_numpy(zero_copy_only=False), bool)
+        for wait, (resumed_by, end_event) in s.waits.items():
+            ignored = from_list if s.status_events.get(wait) == "YEU_CAU_BO_SUNG" else np.zeros(n, bool)
+            kind[(status == wait) & ((previous == wait) | ignored)] = "CHUYEN_BUOC"
+            kind[(previous == wait) & np.isin(status, list(resumed_by)) & ~ignored] = end_event
+        terminal = np.isin(kind, [s.status_events[k] for k in s.dossier_end_events if k in s.status_events]) & ~copy
+        ended = set(pc.filter(p["MaHoSo"], pa.array(terminal)).to_pylist()) if n else set()
+        progress = _as_table({
+            "MaHoSo": p["MaHoSo"], "ThoiDiem": time_column, "SuKien": pa.array(kind.tolist(), pa.large_string()),
+            "MaCanBo": p["NguoiXuLy"], "BuocXuLy": p["NoiDungXuLy"],
+            "HanBuoc": _times(p["NgayKetThucTheoQuyDinh"], self.parse_dates)[1],
+        })
+        derived, derived_rows = self.dossier_events(winners, ended, from_list_codes)
+        origin = pa.array(derived_rows, pa.int64())
+        files = np.concatenate([p["_file"].to_numpy(zero_copy_only=False),
+                                self.d["_file"].take(origin).to_numpy(zero_copy_only=False)])
+        numbers = np.concatenate([p["_position"].to_numpy(), self.d["_position"].take(origin).to_numpy()])
+        copies = np.concatenate([copy, np.zeros(len(derived_rows), bool)])
+        return SyncTable(stack_tables([progress, derived]), files, numbers, [(copies, "ThoiDiem", IDENTICAL_EVENT)],
+                         np.zeros(len(files), bool))
+
+    def list_supplement_dossiers(self, winners: np.ndarray, status: np.ndarray) -> set:
+        """Dossiers whose supplements come from their DanhSachHoSoBoSung (``supplements`` setting)."""
+        listed = {self.numbers[i] for i in winners.tolist() if self.supplements[i]}
+        if self.settings.supplements == "progress":
+            request = [k for k, v in self.settings.status_events.items() if v == "YEU_CAU_BO_SUNG"]
+            listed -= set(pc.filter(self.p["MaHoSo"], pa.array(np.isin(status, request))).to_pylist())
+        return listed - {None}
+
+    def dossier_events(self, winners: np.ndarray, ended: set, from_list: set) -> tuple[pa.Table, list[int]]:
+        """Events from winning dossier records: their supplement list, and their end from
+        TrangThaiHoSo when no progress record gives one."""
+        rows, codes, times, kinds = [], [], [], []
+        status = self.d["TrangThaiHoSo"].to_pylist()
+        dates = {name: self.d[name].to_pylist() for name in _DOSSIER_DATES}
+
+        def add(i, when, kind):
+            rows.append(i)
+            codes.append(self.numbers[i])
+            times.append(when)
+            kinds.append(kind)
+
+        for i in winners.tolist():
+            code = self.numbers[i]
+            if code is None:
+                continue
+            if code in from_list:
+                for requested, completed, _ in self.supplements[i]:
+                    if requested:
+                        add(i, requested, "YEU_CAU_BO_SUNG")
+                    if completed:
+                        add(i, completed, "HOAN_THANH_BO_SUNG")
+            if code not in ended:
+                for kind, fields in self.settings.dossier_end_events.get(status[i] or "", {}).items():
+                    when = next((dates[f][i] for f in fields if dates[f][i]), None)
+                    if when:
+                        add(i, when, kind)
+        table = _as_table({"MaHoSo": pa.array(codes, pa.large_string()), "ThoiDiem": self.times(times)[1],
+                           "SuKien": pa.array(kinds, pa.large_string())})
+        return table, rows
+
+    def build(self, paths: list[Path]) -> SyncTables:
+        winners = self.winners()
+        hoso = self.hoso(winners)
+        events = self.events(winners)
+        if self.bad:  # unreadable lines and values that are not records: rows of hoso, set aside
+            files, numbers, shown, reasons = map(list, zip(*self.bad))
+            raw = stack_tables([hoso.raw, pa.table({"MaHoSo": pa.array(shown, pa.large_string())})])
+            grow = np.zeros(len(files), bool)
+            set_aside = [(np.concatenate([mask, grow]), column, reason) for mask, column, reason in hoso.set_aside]
+            for k, reason in enumerate(reasons):
+                mask = np.zeros(raw.num_rows, bool)
+                mask[hoso.raw.num_rows + k] = True
+                set_aside.append((mask, "MaHoSo", reason))
+            hoso = SyncTable(raw, np.concatenate([hoso.row_files, np.array(files, object)]),
+                             np.concatenate([hoso.row_numbers, np.array(numbers, np.int64)]), set_aside,
+                             np.concatenate([hoso.replaced, grow]))
+        return SyncTables(hoso, events, list(paths))
+
+
+def _name_key(name: str) -> str:
+    """A unit name for matching: no case, diacritics or extra spaces (``"UBND  xã Mẫu Sơn"`` = ``"ubnd xa mau son"``)."""
+    return re.sub(r"\s+", " ", fold_diacritics(name).strip().lower())
