@@ -194,7 +194,7 @@ def test_manifest_records_parameters_inputs_versions_and_outputs(runs):
 def test_run_report_exits_1_when_a_unit_failed(runs, monkeypatch, capsys):
     monkeypatch.setattr(runner, "build_reports", lambda request: runs[0])
     args = Namespace(year=2026, quarter=2, source="sample", edition="public", unit=None, jobs=2, scale="small",
-                     out=Path("reports"), methodology="qd766-2022", force=False, no_pdf=False)
+                     out=Path("reports"), methodology="qd766-2022", force=False, no_pdf=False, geo=None)
     assert runner.run_report(args) == 1
     assert "D4/D4.ipynb" in capsys.readouterr().out
 
@@ -262,10 +262,12 @@ def test_unknown_unit_is_a_one_line_error(tmp_path, notebooks_dir, patched, pool
 
 def test_request_from_the_command_line():
     args = Namespace(year=2026, quarter=3, source="official:x", edition="internal", unit=["D1", "D2"], jobs=None,
-                     scale="small", out=Path("out"), methodology="dvcqg-2025", force=True, no_pdf=True)
+                     scale="small", out=Path("out"), methodology="dvcqg-2025", force=True, no_pdf=True,
+                     geo=Path("phu-tho.geojson"))
     request = ReportRequest.from_args(args)
     assert request.run_dir == Path("out/2026-Q3-noibo")          # internal edition: separate tree
     assert request.units == ("D1", "D2") and request.formats == ("html",) and request.workers >= 1
+    assert request.geo == Path("phu-tho.geojson")
     assert ReportRequest(year=2026, quarter=2).run_dir == Path("reports/2026-Q2")
 
 

@@ -158,6 +158,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="re-render units even when nothing changed")
     p.add_argument("--no-pdf", action="store_true", help="HTML only")
     _add_portal_options(p)
+    p.add_argument("--geo", type=Path, help="map of the communes (GeoJSON, GeoPackage or Shapefile; "
+                   "default: params/geo/<province code or name>.geojson, or the sample's fictional map)")
     p.set_defaults(handler=_report)
     return parser
 

@@ -15,6 +15,9 @@ never computes an indicator itself. Tables (all long, one row per period and uni
 - ``totals``: period, unit, name, level, total, band, band_code, rank, rank_of;
 - ``input_quality``, ``set_aside_reasons`` (dossier sources): rows read, accepted and
   set aside per input table and per reason — counts only;
+- ``geometry`` (when the province has a map): unit, wkb (the commune's shape, planar),
+  matched_by — see :mod:`chiso.sources.geo`; meta["map"] names its source and lists the
+  units without a shape and the map's features without a unit;
 - internal edition only: ``overdue``, ``supplements``, ``pauses``, ``late_pakn``
   (dossier drill-down, see :func:`_drilldown`) and ``set_aside`` (the rows set aside,
   with their raw values). The loader reads every column of the export, but in the public
@@ -60,6 +63,7 @@ from chiso.methodology import Methodology, load_methodology
 from chiso.paths import PROJECT_ROOT
 from chiso.period import Period
 from chiso.scoring import group_scores, numerator_to_full, unit_scores
+from chiso.sources.geo import Geometry, geometry_summary, geometry_table, resolve_geometry
 from chiso.sources.official import ONLINE_BLOCK, indicator_order
 
 DATA_DIR_NAME = "_data"
@@ -69,6 +73,7 @@ PUBLIC_TABLES = ("units", "indicators", "groups", "totals")
 INPUT_QUALITY_TABLES = ("input_quality", "set_aside_reasons")
 # Staff-level drill-down and the rows set aside with their raw values: internal edition only.
 INTERNAL_TABLES = ("overdue", "supplements", "pauses", "late_pakn", "set_aside")
+MAP_TABLES = ("geometry",)
 TREND_QUARTERS = 4
 # An earlier quarter of dossier data counts as covered when at least half as many
 # dossiers were received in it as in the reported quarter. An export that starts later
@@ -107,6 +112,7 @@ class ReportData:
     input_quality: pd.DataFrame | None = None
     set_aside_reasons: pd.DataFrame | None = None
     set_aside: pd.DataFrame | None = None
+    geometry: pd.DataFrame | None = None
 
     @property
     def period(self) -> str:
@@ -156,12 +162,15 @@ def build_report_data(
     out_dir: Path,
     scale: str = "small",
     edition: str = "public",
+    geo: str | Path | None = None,
 ) -> ReportData:
     """Compute the quarter (and up to 3 quarters before it) and store it in ``out_dir/_data``.
 
     ``source`` is ``sample`` (generated under ``data/sample/<year>-<scale>-766/`` on first use),
     ``dossiers:DIR`` (a data folder in the data contract) or ``official:DIR`` (DVCQG
-    responses: the six files of one period, or one subfolder per period).
+    responses: the six files of one period, or one subfolder per period). ``geo``: the
+    communes' map file (else ``params/geo/``, or the sample's fictional map:
+    :func:`chiso.sources.geo.resolve_geometry`).
     """
     if edition not in ("public", "internal"):
         raise ChisoError(f"edition {edition!r} not understood: expected public or internal")
@@ -183,6 +192,7 @@ def build_report_data(
     report_data = assemble_report_data(
         scored, units, methodology, period,
         source_kind=kind, province=province, fingerprint=fingerprint, edition=edition, extra_tables=extra_tables,
+        geometry=resolve_geometry(geo, units, sample=kind == "sample"),
     )
     write_report_data(report_data, Path(out_dir) / DATA_DIR_NAME)
     return report_data
@@ -199,6 +209,7 @@ def assemble_report_data(
     fingerprint: str,
     edition: str = "public",
     extra_tables: dict[str, pd.DataFrame] | None = None,
+    geometry: Geometry | None = None,
 ) -> ReportData:
     """ReportData from scored sub-indicator tables, one per covered period code.
 
@@ -207,7 +218,8 @@ def assemble_report_data(
     optionally value, status, data_quality_message); ``units`` has
     unit, name, level, parent. Groups, totals, bands and ranks are derived here.
     ``extra_tables``: the input-quality tables (kept in every edition) and the drill-down
-    tables (kept only when ``edition`` is "internal").
+    tables (kept only when ``edition`` is "internal"). ``geometry``: the matched communes'
+    map, stored as the ``geometry`` table and described in meta["map"] (None: no map).
     """
     indicators = _indicator_table(scored, methodology)
     groups = group_scores(indicators, methodology, unit_columns=("period", "unit"))[["period", "unit", "group", "group_name", "points",
@@ -240,6 +252,7 @@ def assemble_report_data(
         "generated_at": datetime.now(LOCAL_TIME).isoformat(timespec="seconds"),
         "input_fingerprint": fingerprint,
         "chiso_version": __version__,
+        "map": geometry_summary(geometry) if geometry is not None else None,
     }
     return ReportData(
         meta=meta,
@@ -250,6 +263,7 @@ def assemble_report_data(
         # drill-down tables only reach an internal edition's report data
         **{name: frame for name, frame in (extra_tables or {}).items()
            if name in INPUT_QUALITY_TABLES or edition == "internal"},
+        geometry=geometry_table(geometry) if geometry is not None else None,
     )
 
 
@@ -482,7 +496,7 @@ def write_report_data(report_data: ReportData, data_dir: Path) -> None:
     """
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
-    for name in (*PUBLIC_TABLES, *INPUT_QUALITY_TABLES, *INTERNAL_TABLES):
+    for name in (*PUBLIC_TABLES, *INPUT_QUALITY_TABLES, *MAP_TABLES, *INTERNAL_TABLES):
         frame = getattr(report_data, name)
         if frame is not None:
             frame.to_parquet(data_dir / f"{name}.parquet", index=False)
@@ -506,7 +520,7 @@ def load_report_data(data_dir: str | Path) -> ReportData:
 def _load_cached(data_dir: str, stamp: int) -> ReportData:
     folder = Path(data_dir)
     meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-    names = PUBLIC_TABLES + INPUT_QUALITY_TABLES + (INTERNAL_TABLES if meta["edition"] == "internal" else ())
+    names = PUBLIC_TABLES + INPUT_QUALITY_TABLES + MAP_TABLES + (INTERNAL_TABLES if meta["edition"] == "internal" else ())
     tables = {n: pd.read_parquet(folder / f"{n}.parquet") for n in names if (folder / f"{n}.parquet").is_file()}
     missing = [n for n in PUBLIC_TABLES if n not in tables]
     if missing:

@@ -26,6 +26,7 @@ class ReportRequest:
     methodology: str = DEFAULT_METHODOLOGY
     force: bool = False
     formats: tuple[str, ...] = OUTPUT_FORMATS
+    geo: Path | None = None
 
     @classmethod
     def from_args(cls, args) -> "ReportRequest":
@@ -34,7 +35,7 @@ class ReportRequest:
             year=args.year, quarter=args.quarter, source=args.source, edition=args.edition,
             units=tuple(args.unit) if args.unit else None, jobs=args.jobs, scale=args.scale,
             out=Path(args.out), methodology=args.methodology, force=args.force,
-            formats=("html",) if args.no_pdf else OUTPUT_FORMATS,
+            formats=("html",) if args.no_pdf else OUTPUT_FORMATS, geo=args.geo,
         )
 
     @property

@@ -110,7 +110,7 @@ def build_reports(
             pool = stack.enter_context(WarmPool(workers, renderers=[renderer]))
         report_data = build_report_data(
             request.source, request.year, request.quarter, methodology, run_dir,
-            scale=request.scale, edition=request.edition,
+            scale=request.scale, edition=request.edition, geo=request.geo,
         )
         data_seconds = time.perf_counter() - clock
         plan = plan_tasks(request, report_data, methodology, run_dir, notebooks, renderer)

@@ -4,7 +4,9 @@ For each unit: rank among its level, name, code, level, total, band and change s
 the previous quarter, with links to its report (``../<code>.html`` / ``.pdf``, only
 where the file exists), plus the province summary and the Excel ranking. A search
 box (diacritics-insensitive: "so tu phap" finds "Sở Tư pháp") and level / band
-filters run as inline JavaScript.
+filters run as inline JavaScript. Where the province has a map, the enforcement map
+(:mod:`chiso.report.choropleth`: communes coloured by score, a tab per group, CSS only)
+comes before the list.
 
 The page is self-contained and offline: inline CSS and JS, no font, script or image
 from anywhere else, no external URL. Every value is HTML-escaped (Jinja2 autoescape);
@@ -22,8 +24,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 import jinja2
+from markupsafe import Markup
 
 from chiso import formatting as fmt
+from chiso.report.choropleth import choropleth_html
 from chiso.report.colours import ink_on
 from chiso.report.data import ReportData
 from chiso.report.province_tables import ranking_table
@@ -101,6 +105,9 @@ def write_site(rd: ReportData, run_dir: Path) -> Path:
         levels=[(lv, LEVEL_NAMES[lv]) for lv in ranked_levels(rd)],
         bands=[b["name"] for b in rd.meta["bands"]],
         coverage=data_coverage(rd),
+        map=Markup(choropleth_html(rd, link_prefix="../",
+                                   linked={code for code in rd.current("totals")["unit"]
+                                           if (run_dir / f"{code}.html").is_file()})),
     )
     out.write_text(page, encoding="utf-8")
     return out
@@ -176,6 +183,11 @@ footer { margin-top: 2rem; color: var(--muted); font-size: .8rem; overflow-wrap:
 {% if excel %}<a href="{{ excel }}">Tải về bang-xep-hang.xlsx</a>{% else %}<span class="none">chưa có</span>{% endif %}
 </div>
 </div>
+{% if map %}
+<section aria-label="Bản đồ thực thi"><h2>Bản đồ thực thi</h2>
+{{ map }}
+</section>
+{% endif %}
 <div class="filters" role="search">
 <input id="q" type="search" placeholder="Tìm theo tên hoặc mã đơn vị…" aria-label="Tìm đơn vị">
 <select id="level" aria-label="Cấp"><option value="">Mọi cấp</option>

@@ -316,3 +316,41 @@ def load_geometry(path: str | Path, units: pd.DataFrame) -> Geometry:
     if not any(_is_polygonal(g) for g in geometries):
         raise InputError(f"{path}: the map has no polygon (expected one polygon per commune)")
     return match_units(attributes, geometries, units, source=Path(path).name)
+
+
+def resolve_geometry(geo: str | Path | None, units: pd.DataFrame, sample: bool = False) -> Geometry | None:
+    """The province's map: the file ``geo`` if given, else ``params/geo/<code or name>.<ext>``,
+    else for the sample province its fictional map; None when there is none."""
+    if geo:
+        return load_geometry(geo, units)
+    province = units[units["level"] == "province"]
+    code, name = (str(province["unit"].iloc[0]), str(province["name"].iloc[0])) if len(province) else (None, None)
+    path = find_geometry_file(code, name)
+    if path is not None:
+        return load_geometry(path, units)
+    if sample:
+        from chiso.sources.sample_geo import sample_geometry
+
+        return sample_geometry(units)
+    return None
+
+
+def geometry_table(geometry: Geometry) -> pd.DataFrame:
+    """The shapes as a storable table: unit, wkb (bytes), matched_by."""
+    return pd.DataFrame({
+        "unit": geometry.shapes["unit"].astype("string"),
+        "wkb": shapely.to_wkb(geometry.shapes["geometry"].to_numpy()),
+        "matched_by": geometry.shapes["matched_by"].astype("string"),
+    })
+
+
+def geometry_summary(geometry: Geometry) -> dict:
+    """What reports say about the map (JSON-ready): its source, whether it is fictional, the
+    units it lacks and the features that match no unit."""
+    return {
+        "source": geometry.source,
+        "fictional": geometry.fictional,
+        "missing_units": geometry.missing_units.astype(str).to_dict("records"),
+        "unmatched_features": [{"feature": int(r.feature), "label": str(r.label), "reason": str(r.reason)}
+                               for r in geometry.unmatched_features.itertuples(index=False)],
+    }
