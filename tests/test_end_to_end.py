@@ -119,3 +119,17 @@ def test_no_personal_data_or_official_in_public_outputs(runs):
     assert checked > 10
     # The internal edition is where officials appear (and only there).
     assert any(leaked(text, officials) for path, text in public_texts(internal) if path.suffix == ".html")
+
+
+def test_the_sample_province_has_its_fictional_map(runs):
+    """The summary and the site show the sample's generated map, labelled fictional; a
+    commune's report has its locator map, a department's none."""
+    data, public, _ = runs
+    communes = (pd.read_parquet(data / "donvi.parquet")["Cap"] == "XA").sum()
+    for page in (public / "tong-hop.html", public / "site" / "index.html"):
+        text = page.read_text(encoding="utf-8")
+        assert text.count("<use ") == 6 * communes, page  # every commune on each of the six panels
+        assert "Bản đồ hư cấu của tỉnh mẫu" in text, page
+    assert "không phải ranh giới thật" in pdf_text(public / "tong-hop.pdf")
+    assert 'class="chiso-locator"' in (public / "S99.101.html").read_text(encoding="utf-8")
+    assert "chiso-locator" not in (public / "S99.02.html").read_text(encoding="utf-8")

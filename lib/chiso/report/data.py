@@ -15,7 +15,7 @@ never computes an indicator itself. Tables (all long, one row per period and uni
 - ``totals``: period, unit, name, level, total, band, band_code, rank, rank_of;
 - ``input_quality``, ``set_aside_reasons`` (dossier sources): rows read, accepted and
   set aside per input table and per reason — counts only;
-- ``geometry`` (when the province has a map): unit, wkb (the commune's shape, planar),
+- ``geometry`` (when the province has a map): unit, wkb (the commune's shape, planar, hex WKB),
   matched_by — see :mod:`chiso.sources.geo`; meta["map"] names its source and lists the
   units without a shape and the map's features without a unit;
 - internal edition only: ``overdue``, ``supplements``, ``pauses``, ``late_pakn``

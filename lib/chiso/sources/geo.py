@@ -336,10 +336,11 @@ def resolve_geometry(geo: str | Path | None, units: pd.DataFrame, sample: bool =
 
 
 def geometry_table(geometry: Geometry) -> pd.DataFrame:
-    """The shapes as a storable table: unit, wkb (bytes), matched_by."""
+    """The shapes as a storable table: unit, wkb (hexadecimal text: every table of the
+    report data stays readable as text), matched_by."""
     return pd.DataFrame({
         "unit": geometry.shapes["unit"].astype("string"),
-        "wkb": shapely.to_wkb(geometry.shapes["geometry"].to_numpy()),
+        "wkb": pd.array(shapely.to_wkb(geometry.shapes["geometry"].to_numpy(), hex=True), dtype="string"),
         "matched_by": geometry.shapes["matched_by"].astype("string"),
     })
 
