@@ -203,10 +203,13 @@ def test_enums_are_folded_and_defaults_filled(tmp_path):
     assert list(data.hoso["KenhNop"]) == [2, 1]
 
 
-def test_optional_columns_absent_or_blank_are_absent(tmp_path):
+def test_optional_columns_absent_are_absent_blank_are_no(tmp_path):
+    # Spec §5 R3 (supersedes "blank in every row = absent"): a present yes/no column blank in
+    # every row means "no" for every row; only an absent column is "no data".
     hoso = hoso_with("NgayHenTra,SoHoa,Ghi chu", ",,riêng", ",,")
     data = load_dossiers(write_folder(tmp_path / "d", hoso=hoso, hoso_su_kien=events_for(2)))
-    assert "NgayHenTra" not in data.hoso and "SoHoa" not in data.hoso and "DongBoDVCQG" not in data.hoso
+    assert "DongBoDVCQG" not in data.hoso
+    assert data.hoso["SoHoa"].tolist() == [False, False] and data.hoso["NgayHenTra"].isna().all()
     assert data.hoso["Ghi chu"].tolist() == ["riêng", ""]  # other columns are kept as they are
     assert data.tthc["DonViThoiHan"].tolist() == ["NGAY_LAM_VIEC"] * 2  # has a default: always present
 
@@ -288,7 +291,7 @@ def test_every_set_aside_reason(tmp_path):
             "A11,1.001,H44.01,2,2026-04-03 08:00,,,\n"              # 12 duplicate MaHoSo
             "A12,1.001,H44.01,1,2026-04-03 08:00,,,\n"              # 13 kept
             "A12,1.001,H44.01,1,2026-04-03 08:00,,,\n"              # 14 identical copy of an earlier row
-            "A13,1.001,H44.01,1,2026-04-05 08:00,,,\n")             # 15 reception after end
+            "A13,1.001,H44.01,1,2026-04-05 08:00,,,\n")             # 15 kept (its end before reception is not its end)
     events = ("MaHoSo,ThoiDiem,SuKien\n"
               "A1,2026-04-03 08:00,TIEP_NHAN\n"       # 1 accepted
               "A1,2026-04-03 09:00,DA_XONG\n"         # 2 unknown SuKien
@@ -296,7 +299,7 @@ def test_every_set_aside_reason(tmp_path):
               "ZZ,2026-04-03 09:00,TIEP_NHAN\n"       # 4 unknown dossier
               "A2,2026-04-03 09:00,TIEP_NHAN\n"       # 5 dossier set aside
               "A12,2026-04-04 10:00,TRA_KET_QUA\n"    # 6 accepted (dossier kept)
-              "A13,2026-04-04 10:00,XU_LY_XONG\n")    # 7 dossier set aside (reception after end)
+              "A13,2026-04-04 10:00,XU_LY_XONG\n")    # 7 event before reception (spec §5 R5; was: its dossier set aside)
     data = load_dossiers(write_folder(tmp_path / "d", donvi=donvi, hoso=hoso, hoso_su_kien=events))
     assert set_aside_rows(data, "donvi") == [(4, "Cap", "unknown Cap")]
     assert set_aside_rows(data, "hoso") == [
@@ -312,54 +315,109 @@ def test_every_set_aside_reason(tmp_path):
         (11, "MaHoSo", "duplicate MaHoSo"),
         (12, "MaHoSo", "duplicate MaHoSo"),
         (14, "MaHoSo", "identical copy of an earlier row"),
-        (15, "NgayTiepNhan", "reception after end"),
     ]
     assert set_aside_rows(data, "hoso_su_kien") == [
         (2, "SuKien", "unknown SuKien"),
         (3, "ThoiDiem", "required value blank"),
         (4, "MaHoSo", "unknown dossier"),
         (5, "MaHoSo", "dossier set aside"),
-        (7, "MaHoSo", "dossier set aside"),
+        (7, "ThoiDiem", "event before reception"),
     ]
-    assert data.hoso["MaHoSo"].tolist() == ["A1", "A12"]
+    assert data.hoso["MaHoSo"].tolist() == ["A1", "A12", "A13"]
     shown = data.set_aside.set_index(["table", "row"])["value"]
-    assert shown[("hoso", 5)] == "50.000đ" and shown[("hoso", 15)] == "2026-04-05 08:00"
+    assert shown[("hoso", 5)] == "50.000đ" and shown[("hoso_su_kien", 7)] == "2026-04-04 10:00"
     assert_balanced(data)
     assert data.quality[["table", "rows_read", "accepted", "set_aside"]].values.tolist() == [
-        ["donvi", 4, 3, 1], ["tthc", 2, 2, 0], ["hoso", 15, 2, 13], ["hoso_su_kien", 7, 2, 5]]
+        ["donvi", 4, 3, 1], ["tthc", 2, 2, 0], ["hoso", 15, 3, 12], ["hoso_su_kien", 7, 2, 5]]
     by_reason = quality_by_reason(data)
-    assert by_reason["rows"].sum() == 19
+    assert by_reason["rows"].sum() == 18
     assert by_reason.set_index(["table", "reason"])["rows"][("hoso", "duplicate MaHoSo")] == 2
 
 
 def test_first_failure_wins_one_entry_per_row(tmp_path):
     hoso = "MaHoSo,MaTTHC,MaDonVi,KenhNop,NgayTiepNhan\nA1,9.999,H44.77,7,hôm qua\nA2,1.001,H44.01,1,2026-04-03\n"
-    data = load_dossiers(write_folder(tmp_path / "d", hoso=hoso, hoso_su_kien=events_for(0)))
+    # (events of A2 only: an events table with no rows is an error since spec §5 R11)
+    events = "MaHoSo,ThoiDiem,SuKien\nA2,2026-04-03 08:00,TIEP_NHAN\n"
+    data = load_dossiers(write_folder(tmp_path / "d", hoso=hoso, hoso_su_kien=events))
     assert set_aside_rows(data, "hoso") == [(1, "KenhNop", "unknown KenhNop")]
     assert_balanced(data)
 
 
-@pytest.mark.parametrize("end_event, end_time, set_aside", [
+@pytest.mark.parametrize("kind, time, set_aside", [
     ("XU_LY_XONG", "2026-04-03 07:59", True),
     ("XU_LY_XONG", "2026-04-03 08:00", False),   # ending at the reception instant is fine
     ("TU_CHOI", "2026-04-02 10:00", True),
-    ("RUT_HO_SO", "2026-04-02 10:00", False),    # a withdrawal before reception ends nothing
+    ("YEU_CAU_BO_SUNG", "2026-04-02 10:00", True),
+    ("RUT_HO_SO", "2026-04-02 10:00", False),    # a withdrawal before reception removes the dossier
+    ("TIEP_NHAN", "2026-04-02 10:00", False),    # the reception itself
     ("XU_LY_XONG", "2026-04-03", False),         # a bare date is the whole day
     ("XU_LY_XONG", "2026-04-02", True),
 ])
-def test_reception_after_end(tmp_path, end_event, end_time, set_aside):
-    events = f"MaHoSo,ThoiDiem,SuKien\nA1,{end_time},{end_event}\nA2,2026-04-03 09:00,TIEP_NHAN\n"
+def test_events_before_reception_are_set_aside_not_the_dossier(tmp_path, kind, time, set_aside):
+    # Spec §5 R5/R11 (supersedes setting the dossier aside as "reception after end"): an
+    # event before reception is neither a supplement request nor the end; it is kept out of
+    # the timeline and listed, and the dossier stays.
+    events = f"MaHoSo,ThoiDiem,SuKien\nA1,{time},{kind}\nA2,2026-04-03 09:00,TIEP_NHAN\n"
     data = load_dossiers(write_folder(tmp_path / "d", hoso_su_kien=events))
-    expected = [(1, "NgayTiepNhan", "reception after end")] if set_aside else []
-    assert set_aside_rows(data, "hoso") == expected
+    assert set_aside_rows(data, "hoso") == []
+    expected = [(1, "ThoiDiem", "event before reception")] if set_aside else []
+    assert set_aside_rows(data, "hoso_su_kien") == expected
 
 
-def test_end_uses_precedence_of_terminal_events(tmp_path):
-    # An early refusal, then the dossier was received and finished: its end is XU_LY_XONG.
-    events = ("MaHoSo,ThoiDiem,SuKien\nA1,2026-04-02 10:00,TU_CHOI\nA1,2026-04-05 10:00,XU_LY_XONG\n"
-              "A2,2026-04-03 09:00,TIEP_NHAN\n")
+def test_repeated_events_count_once(tmp_path):
+    events = ("MaHoSo,ThoiDiem,SuKien,MaCanBo\nA1,2026-04-03 08:00,TIEP_NHAN,C1\n"
+              "A1,2026-04-04 08:00,YEU_CAU_BO_SUNG,C1\nA1,2026-04-04 08:00,YEU_CAU_BO_SUNG,C2\n"
+              "A1,2026-04-04 08:01,YEU_CAU_BO_SUNG,C1\nA2,2026-04-03 09:00,TIEP_NHAN,C1\n")
     data = load_dossiers(write_folder(tmp_path / "d", hoso_su_kien=events))
-    assert data.set_aside.empty
+    assert set_aside_rows(data, "hoso_su_kien") == [(3, "SuKien", "same dossier, event and instant as an earlier row")]
+
+
+def test_implausible_values_are_set_aside(tmp_path):
+    hoso = ("MaHoSo,MaTTHC,MaDonVi,KenhNop,NgayTiepNhan,NgayHenTra\n"
+            "A1,1.001,H44.01,2,2026-04-03 08:00,2026-04-02\n"       # due before reception
+            "A2,1.002,H44.99,1,2099-04-03 09:00,\n"                 # in the future
+            "A3,1.002,H44.99,1,2026-04-03 09:00,2026-04-03\n")      # due that day: fine
+    pakn = "MaPAKN,MaDonVi,NgayTiepNhan,NgayXuLyXong\nP1,H44.01,2026-04-03,2026-04-01\nP2,H44.01,2026-04-03,\n"
+    events = "MaHoSo,ThoiDiem,SuKien\nA3,2026-04-03 09:00,TIEP_NHAN\n"
+    data = load_dossiers(write_folder(tmp_path / "d", hoso=hoso, pakn=pakn, hoso_su_kien=events))
+    assert set_aside_rows(data, "hoso") == [(1, "NgayHenTra", "due date before reception"),
+                                            (2, "NgayTiepNhan", "date in the future")]
+    assert set_aside_rows(data, "pakn") == [(1, "NgayXuLyXong", "handled before received")]
+    # with an export date, a date after it is set aside
+    later = load_dossiers(write_folder(tmp_path / "d", hoso=hoso.replace("2099", "2026").replace(
+        "A3,1.002,H44.99,1,2026-04-03", "A3,1.002,H44.99,1,2026-04-01"), pakn=pakn, hoso_su_kien=events),
+        export_date="2026-04-02")
+    assert later.export_date == pd.Timestamp("2026-04-02") and later.export_date_source == "command line"
+    assert set_aside_rows(later, "hoso")[1] == (2, "NgayTiepNhan", "date after the export date")
+
+
+def test_export_date_from_metadata_or_column(tmp_path):
+    folder = write_folder(tmp_path / "d", hoso=hoso_with("NgayXuat", "2026-06-30", "2026-07-01"),
+                          hoso_su_kien=events_for(2))
+    data = load_dossiers(folder)
+    assert (data.export_date, data.export_date_source) == (pd.Timestamp("2026-07-01"), "hoso.NgayXuat")
+    (folder / "metadata.json").write_text('{"export_date": "2026-07-02"}', encoding="utf-8")
+    assert load_dossiers(folder).export_date == pd.Timestamp("2026-07-02")
+
+
+def test_units_with_unknown_parent_are_set_aside_with_their_branch(tmp_path):
+    donvi = DONVI + "H44.50,Phòng X,XA,H44.404\nH44.51,Xã Y,XA,H44.50\n"
+    data = load_dossiers(write_folder(tmp_path / "d", donvi=donvi))
+    assert set_aside_rows(data, "donvi") == [(4, "MaDonViCha", "unknown parent unit"),
+                                             (5, "MaDonViCha", "parent unit set aside")]
+
+
+def test_empty_units_or_events_are_errors(tmp_path):
+    with pytest.raises(InputError, match=r"^donvi.csv: no units"):
+        load_dossiers(write_folder(tmp_path / "a", donvi="MaDonVi,TenDonVi,Cap\n"))
+    with pytest.raises(InputError, match=r"^hoso_su_kien.csv: no events, but hoso.csv has 2 dossiers"):
+        load_dossiers(write_folder(tmp_path / "b", hoso_su_kien=events_for(0)))
+
+
+def test_hour_only_utc_offset(tmp_path):
+    hoso = HOSO.replace("2026-04-03 08:00", "2026-04-03T01:00+00").replace("2026-04-03 09:00", "2026-04-03 09:00+07")
+    data = load_dossiers(write_folder(tmp_path / "d", hoso=hoso))
+    assert data.hoso["NgayTiepNhan"].tolist() == [pd.Timestamp("2026-04-03 08:00"), pd.Timestamp("2026-04-03 09:00")]
 
 
 # --------------------------------------------------------------------------- unreadable input

@@ -106,15 +106,17 @@ def flags_data():
     return make_data(UNITS, FLAG_PROCEDURES, dossiers, events)
 
 
-def test_dossier_shares_of_received_dossiers(methodology):
+def test_dossier_shares_of_dossiers_in_scope(methodology):
     table = compute_indicators(flags_data(), Q2, methodology)
     # received in Q2: S1 d1–d5 (d6 before Q2, d7 withdrawn before acceptance), X1 x1–x2
     assert values(table, "1.4") == {"H44": (5, 7), "S1": (4, 5), "S2": (0, 0), "X1": (1, 2), "X2": (0, 0)}
+    # Spec §5 R2 (supersedes "received in P"): 4.2–4.4 and 4.7 count among the dossiers in
+    # scope, the base of 2.1: S1 d1–d5 plus d6 (received before Q2, unfinished) = 6; X1 x1–x2.
     # 4.2: digitised, and with an e-result when the procedure requires a paper result (d2 fails)
-    assert values(table, "4.2")["S1"] == (2, 5) and values(table, "4.2")["H44"] == (3, 7)
-    assert values(table, "4.3")["S1"] == (1, 5)
-    assert values(table, "4.4")["S1"] == (2, 5)
-    assert values(table, "4.7")["S1"] == (2, 5) and values(table, "4.7")["X1"] == (0, 2)
+    assert values(table, "4.2")["S1"] == (3, 6) and values(table, "4.2")["H44"] == (4, 8)
+    assert values(table, "4.3")["S1"] == (2, 6)  # d1, d6
+    assert values(table, "4.4")["S1"] == (3, 6)  # d1, d4, d6
+    assert values(table, "4.7")["S1"] == (3, 6) and values(table, "4.7")["X1"] == (0, 2)  # d1, d3, d6
 
 
 def test_online_dossiers_times_the_sync_ratio(methodology):
@@ -127,7 +129,7 @@ def test_online_dossiers_times_the_sync_ratio(methodology):
     assert values(table, "3.3")["S2"] == (0, 0)
 
 
-def test_electronic_results_of_finished_paper_result_dossiers(methodology):
+def test_electronic_results_among_dossiers_in_scope(methodology):
     dossiers = [
         hoso("e1", "S1", "P1", KetQuaDienTu=True),
         hoso("e2", "S1", "P1"),
@@ -138,7 +140,9 @@ def test_electronic_results_of_finished_paper_result_dossiers(methodology):
     events = (events_of("e1", ("2026-04-07 10:00", "XU_LY_XONG")) + events_of("e2", ("2026-04-07 10:00", "TRA_KET_QUA"))
               + events_of("e3", ("2026-04-07 10:00", "TU_CHOI")) + events_of("e4", ("2026-04-07 10:00", "XU_LY_XONG")))
     data = make_data(UNITS, FLAG_PROCEDURES, dossiers, events)
-    assert values(compute_indicators(data, Q2, methodology), "4.1")["S1"] == (1, 2)
+    # Spec §5 R2 (supersedes "finished paper-result dossiers"): every dossier in scope is in the
+    # base, the paper-result condition narrows neither side: e1, e3, e4, e5 of e1–e5.
+    assert values(compute_indicators(data, Q2, methodology), "4.1")["S1"] == (4, 5)
 
 
 # -- group 2 and 5.3: the timeline ---------------------------------------------------------------

@@ -114,11 +114,13 @@ def test_one_pending_supplement_request_stops_the_clock(outcome):
     assert not late["on_time"] and late["overdue_reason"] == "supplement requested after due date"
 
 
-def test_citizen_time_is_subtracted_when_the_citizen_came_back(outcome):
+def test_citizen_time_moves_the_due_date_in_office_hours(outcome):
+    # Spec §5 R6 (supersedes subtracting calendar time from the end): Tue 09:00 -> Thu 09:00
+    # is 16 office hours (Tue 7, Wed 8, Thu 1); due Fri 17:00 + 16 h = Tue 14/4 17:00.
     row = outcome["CITIZEN_BACK"]
-    assert row["citizen_days"] == 2.0 and not row["pending_supplement"]
-    assert row["end"] == T("2026-04-12 10:00") and row["counted_end"] == T("2026-04-10 10:00")
-    assert row["on_time"]
+    assert row["citizen_days"] == 2.0 and not row["pending_supplement"] and row["extension_hours"] == 16
+    assert row["end"] == row["counted_end"] == T("2026-04-12 10:00")
+    assert row["due_extended"] == T("2026-04-14 17:00") and row["on_time"]
 
 
 def test_no_due_date_uses_legal_time_in_working_days_over_holidays(outcome):
@@ -127,16 +129,20 @@ def test_no_due_date_uses_legal_time_in_working_days_over_holidays(outcome):
     assert ok["due"] == late["due"] == T("2026-05-05 23:59:59.999999")
     assert ok["due_source"] == "legal time"
     assert ok["on_time"] and not late["on_time"]
-    # (end − reception − citizen's time) ≤ legal time: 9/5 09:00 minus 4 days = 5/5 09:00
+    # Spec §5 R6 (supersedes calendar time): the wait Fri 24/4 09:00 -> Tue 28/4 09:00 is 8
+    # office hours (Fri 7, Tue 1; the weekend and Giỗ Tổ are not working time), so the due date
+    # moves from the end of 5/5 to Wed 6/5 17:00; finished Sat 9/5 => late (it was on time
+    # when the 4 calendar days were subtracted).
     with_supplement = outcome["NO_DUE_SUPPLEMENT"]
-    assert with_supplement["counted_end"] == T("2026-05-05 09:00") and with_supplement["on_time"]
+    assert with_supplement["due_extended"] == T("2026-05-06 17:00") and not with_supplement["on_time"]
 
 
 def test_legal_time_in_calendar_days_and_hours(outcome):
     assert outcome["CALENDAR_DAYS"]["due"] == T("2026-04-27 23:59:59.999999")  # 3 days, holidays included
     assert outcome["CALENDAR_DAYS"]["on_time"]
-    # 4 hours of working time from Fri 22:00: 2 h on Friday, then Tuesday 28/4 from 00:00
-    assert outcome["HOURS"]["due"] == T("2026-04-28 02:00") and outcome["HOURS"]["on_time"]
+    # Spec §5 R6 (supersedes the 24-hour clock): 4 office hours from Fri 22:00 = from Tuesday
+    # 28/4 08:00 (Mon 27/4 off) to 12:00
+    assert outcome["HOURS"]["due"] == T("2026-04-28 12:00") and outcome["HOURS"]["on_time"]
     no_legal = outcome["NO_LEGAL_TIME"]
     assert pd.isna(no_legal["due"]) and not no_legal["on_time"]
     assert no_legal["overdue_reason"] == "no due date and no legal time limit"
@@ -152,8 +158,11 @@ def test_in_progress_on_time_while_end_of_period_before_due(outcome):
 def test_end_by_precedence_and_rejection(outcome):
     rejected = outcome["REJECTED"]
     assert rejected["finished"] and rejected["end_event"] == "TU_CHOI" and not rejected["on_time"]
-    row = outcome["PRECEDENCE"]  # TRA_KET_QUA came first, XU_LY_XONG wins
-    assert row["end_event"] == "XU_LY_XONG" and row["end"] == T("2026-04-10 09:00") and not row["on_time"]
+    # Spec §5 R4 (supersedes precedence over time): the chronologically first terminal event
+    # ends the dossier; the later XU_LY_XONG is flagged for the data-quality table.
+    row = outcome["PRECEDENCE"]
+    assert row["end_event"] == "TRA_KET_QUA" and row["end"] == T("2026-04-09 10:00") and row["on_time"]
+    assert row["later_terminal"] and not outcome["ON_TIME"]["later_terminal"]
 
 
 def test_withdrawal_counts_only_after_acceptance(methodology):
@@ -175,8 +184,9 @@ def test_pauses_subtracted_only_when_the_methodology_says_so(outcome, methodolog
     paused = outcome["PAUSED"]
     assert paused["paused_days"] == 2.0 and not paused["on_time"]
     subtracting = dataclasses.replace(methodology, settings={**methodology.settings, "subtract_pauses": True})
+    # the pause Tue 09:00 -> Thu 09:00 (16 office hours) moves the due date Thu 17:00 -> Mon 13/4 17:00
     row = rows_by(dossier_outcomes(timeline_data(), Q2, subtracting), "MaHoSo")["PAUSED"]
-    assert row["counted_end"] == T("2026-04-08 16:00") and row["on_time"]
+    assert row["due_extended"] == T("2026-04-13 17:00") and row["on_time"]
 
 
 def test_as_of_date_ignores_later_events(methodology):
@@ -189,11 +199,12 @@ def test_as_of_date_ignores_later_events(methodology):
     assert "NO_DUE_OK" not in outcome  # received 23/4
 
 
-def test_processing_days_are_working_time_to_the_counted_end(outcome):
+def test_processing_days_are_working_time_without_the_citizens_time(outcome):
     # Mon 08:00 -> Fri 16:00: 2/3 of Monday, Tue–Thu, 2/3 of Friday
     assert outcome["ON_TIME"]["processing_days"] == pytest.approx(3 + 4 / 3)
-    # counted end Fri 10:00 (the citizen's 2 days taken out)
-    assert outcome["CITIZEN_BACK"]["processing_days"] == pytest.approx(3 + 16 / 24 + 10 / 24)
+    # Mon 08:00 -> Sun 10:00 is 4 2/3 working days, minus the citizen's Tue 09:00 -> Thu 09:00
+    # (2 working days; spec §5 R6: working time, not calendar time)
+    assert outcome["CITIZEN_BACK"]["processing_days"] == pytest.approx(2 + 2 / 3)
     assert pd.isna(outcome["OPEN_WITHIN"]["processing_days"])
 
 
@@ -228,3 +239,18 @@ def test_responsible_official_for_a_second_supplement_request(methodology):
     assert row["responsible_official"] == "CB4" and pd.isna(row["responsible_step"])
     on_time = rows_by(dossier_outcomes(timeline_data(), Q2, methodology), "MaHoSo")["ON_TIME"]
     assert pd.isna(on_time["responsible_official"])  # no MaCanBo column, and not overdue
+
+
+def test_pause_overlapping_a_supplement_wait_is_not_subtracted_twice(methodology):
+    # Supplement wait Tue 7/4 09:00 -> Thu 9/4 09:00 and a pause Wed 8/4 09:00 -> Fri 10/4 09:00:
+    # their union is Tue 09:00 -> Fri 09:00 = 24 office hours (not 16 + 16 = 32).
+    steps = [("2026-04-07 09:00", "YEU_CAU_BO_SUNG"), ("2026-04-08 09:00", "TAM_DUNG"),
+             ("2026-04-09 09:00", "HOAN_THANH_BO_SUNG"), ("2026-04-10 09:00", "TIEP_TUC"),
+             ("2026-04-15 10:00", "XU_LY_XONG")]
+    data = make_data(UNITS, PROCEDURES, [dossier("OVERLAP", "2026-04-06 08:00", "2026-04-10 17:00")],
+                     events_of("OVERLAP", ("2026-04-06 08:00", "TIEP_NHAN"), *steps))
+    subtracting = dataclasses.replace(methodology, settings={**methodology.settings, "subtract_pauses": True})
+    row = dossier_outcomes(data, Q2, subtracting).iloc[0]
+    assert row["extension_hours"] == 24 and row["due_extended"] == T("2026-04-15 17:00") and row["on_time"]
+    row = dossier_outcomes(data, Q2, methodology).iloc[0]  # the citizen's 16 hours only
+    assert row["extension_hours"] == 16 and row["due_extended"] == T("2026-04-14 17:00") and not row["on_time"]

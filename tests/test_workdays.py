@@ -113,11 +113,35 @@ def test_extra_days_off_and_working_days():
 
 def test_calendar_file(tmp_path):
     path = tmp_path / "calendar.yaml"
-    path.write_text("extra_days_off:\n  - {date: 2026-06-01, reason: test}\nextra_working_days: []\n")
+    path.write_text("extra_days_off:\n  - {date: 2026-06-01, reason: test, source: a notice}\nextra_working_days: []\n")
     assert not WorkingCalendar.from_file(path).is_working_day(T("2026-06-01"))
-    path.write_text("extra_days_off:\n  - {date: 'first of June'}\n")
+    path.write_text("extra_days_off:\n  - {date: 'first of June', reason: test, source: a notice}\n")
     with pytest.raises(ChisoError, match="calendar.yaml: extra_days_off item 1"):
         WorkingCalendar.from_file(path)
+    # spec §5 R10: every day added or removed cites its source (the old format had none)
+    path.write_text("extra_days_off:\n  - {date: 2026-06-01, reason: test}\n")
+    with pytest.raises(ChisoError, match="extra_days_off item 1: expected .*source"):
+        WorkingCalendar.from_file(path)
+
+
+def test_24_november_2026_is_a_working_day():
+    # spec §5 R10: the package lists Ngày Văn hóa Việt Nam as a day off from 2026; the
+    # project calendar corrects it (the Labour Code amendment is not enacted).
+    assert WorkingCalendar.default().is_working_day(T("2026-11-24"))
+    assert not WorkingCalendar().is_working_day(T("2026-11-24"))  # the package alone
+
+
+def test_office_hours():
+    cal = WorkingCalendar.default()
+    # Fri 16:00 -> Tue 09:00 (Mon 27/4 off): 1 h on Friday, 1 h on Tuesday
+    assert cal.office_hours_between(T("2026-04-24 16:00"), T("2026-04-28 09:00")) == 2.0
+    assert cal.office_hours_between(T("2026-04-28 11:00"), T("2026-04-28 14:00")) == 2.0  # lunch is not counted
+    assert cal.add_office_hours(T("2026-04-28 10:00"), 3) == T("2026-04-28 14:00")
+    assert cal.add_office_hours(T("2026-04-28 10:00"), 7) == T("2026-04-29 09:00")
+    assert cal.add_office_hours(T("2026-04-25 10:00"), 4) == T("2026-04-28 12:00")  # Saturday: from Tuesday's opening
+    assert cal.add_office_hours(T("2026-04-28 17:00"), 0) == T("2026-04-28 17:00")
+    spans = WorkingCalendar(office_hours=[(7.5, 11.5), (13.5, 17.5)])
+    assert spans.add_office_hours(T("2026-04-28 07:00"), 8) == T("2026-04-28 17:30")
 
 
 def test_project_calendar_loads():

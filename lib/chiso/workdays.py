@@ -20,9 +20,13 @@ a Series, and NaT gives NaN / NaT):
   before ``t``'s date. Deadlines in working days are whole days: a deadline ends at the end
   of the returned day (:func:`end_of_day`).
 - :meth:`WorkingCalendar.working_time` measures the part of [start, end] that falls on
-  working days, in days of 24 hours (fractional): used for average processing times (2.2)
-  and for legal time limits given in hours. :meth:`WorkingCalendar.add_working_time` is
-  its inverse.
+  working days, in days of 24 hours (fractional): used for average processing times (2.2).
+  :meth:`WorkingCalendar.add_working_time` is its inverse.
+- :meth:`WorkingCalendar.office_hours_between` measures [start, end] in office hours
+  (default 08:00–12:00 and 13:00–17:00 on working days, 8 hours = 1 working day; spec §5
+  R6, ``office_hours`` in ``params/calendar.yaml``): the citizen's supplement time, legal
+  limits in hours (``GIO``) and fractions of a working day. :meth:`WorkingCalendar.add_office_hours`
+  is its inverse.
 
 Example
 -------
@@ -50,6 +54,8 @@ from chiso.errors import ChisoError
 from chiso.paths import params_dir
 
 DAY = np.timedelta64(1, "D")
+# Office hours of state agencies (spec §5 R6 default; params/calendar.yaml may change them).
+DEFAULT_OFFICE_HOURS = ((8.0, 12.0), (13.0, 17.0))
 _NS_PER_DAY = 86_400 * 10**9
 # The calendar covers the years of its inputs plus this margin, so that deadlines counted
 # forward or backward from the last input date stay inside the covered years.
@@ -91,34 +97,54 @@ class WorkingCalendar:
     :meth:`default` reads them from ``params/calendar.yaml``.
     """
 
-    def __init__(self, extra_days_off=(), extra_working_days=()):
+    def __init__(self, extra_days_off=(), extra_working_days=(), office_hours=DEFAULT_OFFICE_HOURS, reasons=None):
         self.extra_days_off = frozenset(pd.Timestamp(d).date() for d in extra_days_off)
         self.extra_working_days = frozenset(pd.Timestamp(d).date() for d in extra_working_days)
+        self.reasons = dict(reasons or {})  # date -> why the calendar file adds or removes it
+        # office hours as (start, end) seconds after midnight, in order, not overlapping
+        self.office_hours = tuple((int(a * 3600), int(b * 3600)) for a, b in office_hours)
+        if not self.office_hours or any(a >= b for a, b in self.office_hours) or any(
+                b1 > a2 for (_, b1), (a2, _) in zip(self.office_hours, self.office_hours[1:])):
+            raise ChisoError(f"office hours {office_hours!r}: expected ordered, non-overlapping (start, end) spans")
+        self.office_seconds_per_day = sum(b - a for a, b in self.office_hours)
         self._years: tuple[int, int] | None = None
         self._busdaycal: np.busdaycalendar | None = None
 
     @classmethod
     def from_file(cls, path: str | Path) -> "WorkingCalendar":
-        """Read ``extra_days_off`` and ``extra_working_days`` from a calendar YAML file."""
+        """Read ``extra_days_off``, ``extra_working_days`` and ``office_hours`` from a calendar YAML file.
+
+        Every added or removed day must say why and cite its source (``reason``, ``source``).
+        """
         path = Path(path)
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise ChisoError(f"{path}: cannot read the calendar file ({exc})") from exc
-        lists = {}
+        lists, reasons = {}, {}
         for key in ("extra_days_off", "extra_working_days"):
             items = raw.get(key) or []
             dates = []
             for n, item in enumerate(items, start=1):
-                value = item.get("date") if isinstance(item, dict) else item
+                if not isinstance(item, dict) or not item.get("reason") or not item.get("source"):
+                    raise ChisoError(f"{path}: {key} item {n}: expected {{date: YYYY-MM-DD, reason: ..., "
+                                     "source: ...}} (every day added or removed cites its source)")
+                value = item.get("date")
                 try:
                     dates.append(pd.Timestamp(value).date())
                 except (TypeError, ValueError) as exc:
                     raise ChisoError(
                         f"{path}: {key} item {n}: date {value!r} is not a date (expected YYYY-MM-DD)"
                     ) from exc
+                reasons[dates[-1]] = str(item["reason"])
             lists[key] = dates
-        return cls(lists["extra_days_off"], lists["extra_working_days"])
+        spans = DEFAULT_OFFICE_HOURS
+        if raw.get("office_hours"):
+            try:
+                spans = [tuple(_hour(t) for t in span) for span in raw["office_hours"]]
+            except (TypeError, ValueError) as exc:
+                raise ChisoError(f"{path}: office_hours: expected spans like [\"08:00\", \"12:00\"] ({exc})") from None
+        return cls(lists["extra_days_off"], lists["extra_working_days"], spans, reasons)
 
     @classmethod
     def default(cls) -> "WorkingCalendar":
@@ -142,10 +168,10 @@ class WorkingCalendar:
             for day, name in public.items()
             if day.weekday() < 5 and day not in self.extra_working_days
         ]
-        rows += [(day, "Ngày nghỉ bổ sung (params/calendar.yaml)", False)
+        rows += [(day, self.reasons.get(day, "Ngày nghỉ bổ sung (params/calendar.yaml)"), False)
                  for day in self.extra_days_off if day.year in years and day not in public]
         worked = (public.weekend_workdays | self.extra_working_days)
-        rows += [(day, "Ngày làm bù", True) for day in worked if day.year in years]
+        rows += [(day, self.reasons.get(day, "Ngày làm bù"), True) for day in worked if day.year in years]
         table = pd.DataFrame(rows, columns=["date", "name", "working"])
         return table.sort_values("date", ignore_index=True)
 
@@ -290,6 +316,76 @@ class WorkingCalendar:
             same = start + amount
             out[valid] = np.where(amount <= left_today, same, later).astype("datetime64[ns]")
         return wrap(out)
+
+
+    # -- office hours (spec §5 R6) ------------------------------------------------------------
+
+    def _office_clock(self, t: np.ndarray, cal: np.busdaycalendar, origin: np.datetime64) -> np.ndarray:
+        """Office seconds from ``origin`` (a day) to each instant of ``t`` (datetime64[ns])."""
+        day = t.astype("datetime64[D]")
+        before = np.busday_count(origin, day, busdaycal=cal).astype(np.int64) * self.office_seconds_per_day
+        seconds = (t - day.astype("datetime64[ns]")).astype(np.int64) // 10**9
+        today = sum(np.clip(seconds - a, 0, b - a) for a, b in self.office_hours)
+        return before + np.where(np.is_busday(day, busdaycal=cal), today, 0)
+
+    def office_hours_between(self, start, end):
+        """Office hours (float) in [start, end]; 0 when end ≤ start, NaN when either is missing.
+
+        >>> WorkingCalendar().office_hours_between(pd.Timestamp("2026-04-24 16:00"), pd.Timestamp("2026-04-28 09:00"))
+        2.0
+        """
+        s, e, valid, wrap = _as_pair(start, end)
+        out = np.full(s.shape, np.nan)
+        if valid.any():
+            sv, ev = s[valid], np.maximum(e[valid], s[valid])
+            first, last = sv.min().astype("datetime64[D]"), ev.max().astype("datetime64[D]")
+            cal = self._calendar(first, last)
+            out[valid] = (self._office_clock(ev, cal, first) - self._office_clock(sv, cal, first)) / 3600
+        return wrap(out)
+
+    def add_office_hours(self, timestamps, hours):
+        """The earliest instant e with ``office_hours_between(t, e) == hours`` (hours ≥ 0).
+
+        A span that ends exactly at a closing time ends there (17:00), not at the next opening.
+
+        >>> WorkingCalendar().add_office_hours(pd.Timestamp("2026-04-24 16:00"), 2)  # Fri; Mon 27/4 off
+        Timestamp('2026-04-28 09:00:00')
+        >>> WorkingCalendar().add_office_hours(pd.Timestamp("2026-04-24 23:59"), 8)
+        Timestamp('2026-04-28 17:00:00')
+        """
+        t, t_valid, wrap = _as_ns(timestamps)
+        x = np.broadcast_to(np.asarray(hours, dtype=float), t.shape)
+        valid = t_valid & ~np.isnan(x) & (x >= 0)
+        out = np.full(t.shape, np.datetime64("NaT"), dtype="datetime64[ns]")
+        if valid.any():
+            tv, xv = t[valid], x[valid]
+            origin = tv.min().astype("datetime64[D]")
+            per_day = self.office_seconds_per_day
+            span = int(np.ceil(xv.max() * 3600 / per_day)) * 2 + 30
+            cal = self._calendar(origin, tv.max().astype("datetime64[D]") + span * DAY)
+            target = self._office_clock(tv, cal, origin) + np.round(xv * 3600).astype(np.int64)
+            # the working day (counted from origin) holding the target, and the office seconds into it;
+            # a target at a day's boundary is that day's closing time
+            index = np.maximum(target - 1, 0) // per_day
+            into = target - index * per_day
+            day = np.busday_offset(origin, index, roll="forward", busdaycal=cal)
+            clock = np.zeros(len(tv), dtype=np.int64)
+            left = into.copy()
+            for a, b in self.office_hours:
+                here = (left > 0) & (left <= b - a) & (clock == 0)
+                clock = np.where(here, a + left, clock)
+                left = np.where(clock == 0, left - (b - a), left)
+            clock = np.where(into == 0, self.office_hours[0][0], clock)  # hours == 0 at the origin's opening
+            result = day.astype("datetime64[ns]") + clock.astype("timedelta64[s]").astype("timedelta64[ns]")
+            # zero hours: the instant itself
+            out[valid] = np.where(xv == 0, tv, result)
+        return wrap(out)
+
+
+def _hour(text) -> float:
+    """"08:30" -> 8.5."""
+    hours, _, minutes = str(text).partition(":")
+    return int(hours) + int(minutes or 0) / 60
 
 
 @lru_cache(maxsize=4)

@@ -27,13 +27,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from chiso.codes import STATUS
 from chiso.errors import ChisoError
 from chiso.methodology import Methodology
 from chiso.period import Period
 from chiso.workdays import WorkingCalendar
 
-ONLINE_SERVICE_LEVELS = ("MOT_PHAN", "TOAN_TRINH")
-ONLINE_CHANNEL = 2
+ONLINE_SERVICE_LEVELS = STATUS.online_service_levels
+ONLINE_CHANNEL = STATUS.online_channel
+# Optional date of a dossier fact (spec §5 R9): a fact dated after the end of P does not count in P.
+FACT_DATES = {"KetQuaDienTu": "NgayCoKetQuaDienTu", "ThanhToanTrucTuyen": "NgayThanhToan", "DanhGia": "NgayDanhGia"}
 # Tier of each level of administration (higher = higher level); a department is a
 # provincial-level agency, so it ranks with the province.
 LEVEL_TIER = {"province": 3, "department": 3, "district": 2, "commune": 1}
@@ -217,8 +220,19 @@ class Context:
         return positions(self.data.hoso["MaTTHC"], self.data.tthc["MaTTHC"])
 
     def dossier_flag(self, column: str) -> np.ndarray:
-        """hoso's boolean ``column`` as a numpy bool array."""
-        return self.data.hoso[column].to_numpy(dtype=bool)
+        """hoso's boolean ``column`` as a numpy bool array, known by the end of P (spec §5 R9).
+
+        Without a date the flag is read as exported; with its date column (:data:`FACT_DATES`)
+        a fact dated after the end of P (or the as-of date) is not yet true.
+        """
+        return self.data.hoso[column].to_numpy(dtype=bool) & self.fact_known(column)
+
+    def fact_known(self, column: str) -> np.ndarray:
+        """Per hoso row: False where the fact ``column`` is dated after the end of P (R9)."""
+        dated = FACT_DATES.get(column)
+        if dated is None or dated not in self.data.hoso:
+            return np.ones(len(self.data.hoso), dtype=bool)
+        return ~(self.data.hoso[dated] > self.period.end).fillna(False).to_numpy(dtype=bool)
 
     def in_period(self, timestamps) -> np.ndarray:
         values = pd.to_datetime(timestamps).to_numpy(dtype="datetime64[ns]")

@@ -1,7 +1,12 @@
-"""Group 4 — Số hóa hồ sơ (digitisation): sub-indicators 4.1–4.7 (spec §3).
+"""Group 4 — Số hóa hồ sơ (digitisation): sub-indicators 4.1–4.7 (spec §3, §5 R1, R2, R9).
+
+4.1–4.4 and 4.7 count a flag among the dossiers in scope for P — received in P, plus those
+received before P and unfinished when P started: the base of 2.1 (spec §5 R2, verified:
+DVCQG's denominators equal the progress tree's totalReceived for every unit).
 
 Dossier flags (SoHoa, TaiSuDung, KhoDuLieuCaNhan, DuLieuDanCu, KetQuaDienTu) are read as
-exported: they carry no date, so an as-of computation uses their final value.
+exported (spec §5 R9): an electronic result dated after the end of P (NgayCoKetQuaDienTu)
+does not count; the other flags carry no date.
 """
 
 from __future__ import annotations
@@ -10,71 +15,64 @@ import numpy as np
 import pandas as pd
 
 from chiso.indicators.common import Context
-from chiso.indicators.timeline import RESULT_KINDS, outcomes, received_in_period
+from chiso.indicators.timeline import outcomes, received_in_period
 
 
-def _received_share(ctx: Context, column: str) -> pd.DataFrame:
-    """Dossiers received in P with the hoso flag ``column`` / dossiers received in P."""
-    ctx.require(f"hoso.{column}")
-    received = received_in_period(ctx)
-    unit = ctx.dossier_unit_pos
-    return ctx.rolled_up(ctx.count(unit, received & ctx.dossier_flag(column)), ctx.count(unit, received))
+def _scope_share(ctx: Context, flag: np.ndarray) -> pd.DataFrame:
+    """Dossiers in scope for P (the base of 2.1) with ``flag`` (one per hoso row) / dossiers in scope."""
+    ctx.require("hoso_su_kien")
+    timeline = outcomes(ctx)
+    unit = timeline["unit_pos"].to_numpy()
+    return ctx.rolled_up(ctx.count(unit, flag[timeline["pos"].to_numpy()]), ctx.count(unit))
 
 
 def electronic_results(ctx: Context) -> pd.DataFrame:
-    """4.1 Tỷ lệ hồ sơ có cấp kết quả giải quyết điện tử — spec §3, 4.1.
+    """4.1 Tỷ lệ hồ sơ có cấp kết quả giải quyết điện tử — spec §3, 4.1, as revised by §5 R2.
 
-    Dossiers with an electronic result (KetQuaDienTu) / dossiers finished in P with a result
-    (end event XU_LY_XONG or TRA_KET_QUA; a rejected, stopped or withdrawn dossier has no
-    result to issue) of procedures that require a paper result (YeuCauKetQuaGiay).
+    Dossiers in scope for P with an electronic result (KetQuaDienTu, dated by the end of P when
+    NgayCoKetQuaDienTu is given) / dossiers in scope for P. The paper-result condition of §3
+    narrows neither side (R2: DVCQG's denominator is the progress tree's totalReceived).
 
-    Example: 3 paper-result dossiers finished in P (one rejected), 1 of the other 2 with an
-    e-result → 1 / 2.
+    Example: 4 dossiers in scope (one carried over from the previous quarter, one rejected),
+    2 with an e-result → 2 / 4.
     """
-    ctx.require("hoso_su_kien", "tthc.YeuCauKetQuaGiay", "hoso.KetQuaDienTu")
-    timeline = outcomes(ctx)
-    pos = timeline["pos"].to_numpy()
-    paper = ctx.procedure_flag("YeuCauKetQuaGiay", timeline["proc_pos"].to_numpy())
-    with_result = timeline["end_event"].isin(RESULT_KINDS).fillna(False).to_numpy(dtype=bool)
-    expected = paper & with_result
-    unit = timeline["unit_pos"].to_numpy()
-    issued = ctx.dossier_flag("KetQuaDienTu")[pos]
-    return ctx.rolled_up(ctx.count(unit, expected & issued), ctx.count(unit, expected))
+    ctx.require("hoso.KetQuaDienTu")
+    return _scope_share(ctx, ctx.dossier_flag("KetQuaDienTu"))
 
 
 def digitised_dossiers(ctx: Context) -> pd.DataFrame:
-    """4.2 Tỷ lệ hồ sơ thực hiện số hóa hồ sơ — spec §3, 4.2.
+    """4.2 Tỷ lệ hồ sơ thực hiện số hóa hồ sơ — spec §3, 4.2, base revised by §5 R2.
 
-    Dossiers digitised at reception (SoHoa) and, when the procedure requires a paper result
-    (YeuCauKetQuaGiay), with an electronic result (KetQuaDienTu) / dossiers received in P.
+    Dossiers in scope for P digitised at reception (SoHoa) and, when the procedure requires a
+    paper result (YeuCauKetQuaGiay), with an electronic result (KetQuaDienTu) / dossiers in
+    scope for P.
 
-    Example: 4 received; 3 digitised, one of them of a paper-result procedure without
+    Example: 4 in scope; 3 digitised, one of them of a paper-result procedure without
     e-result → 2 / 4.
     """
     ctx.require("hoso.SoHoa", "tthc.YeuCauKetQuaGiay", "hoso.KetQuaDienTu")
-    received = received_in_period(ctx)
     paper = ctx.procedure_flag("YeuCauKetQuaGiay", ctx.dossier_proc_pos)
-    digitised = ctx.dossier_flag("SoHoa") & (~paper | ctx.dossier_flag("KetQuaDienTu"))
-    unit = ctx.dossier_unit_pos
-    return ctx.rolled_up(ctx.count(unit, received & digitised), ctx.count(unit, received))
+    return _scope_share(ctx, ctx.dossier_flag("SoHoa") & (~paper | ctx.dossier_flag("KetQuaDienTu")))
 
 
 def reused_data(ctx: Context) -> pd.DataFrame:
-    """4.3 Tỷ lệ hồ sơ khai thác, sử dụng lại dữ liệu số hóa — spec §3, 4.3.
+    """4.3 Tỷ lệ hồ sơ khai thác, sử dụng lại dữ liệu số hóa — spec §3, 4.3, base revised by §5 R2.
 
-    Dossiers reusing ≥ 1 digitised component (TaiSuDung) / dossiers received in P.
-    Example: 5 received, 1 reused → 1 / 5.
+    Dossiers in scope for P reusing ≥ 1 digitised component (TaiSuDung) / dossiers in scope.
+    Example: 5 in scope, 1 reused → 1 / 5.
     """
-    return _received_share(ctx, "TaiSuDung")
+    ctx.require("hoso.TaiSuDung")
+    return _scope_share(ctx, ctx.dossier_flag("TaiSuDung"))
 
 
 def personal_data_store(ctx: Context) -> pd.DataFrame:
-    """4.4 Tỷ lệ hồ sơ số hóa có kết nối, chia sẻ dữ liệu (kho dữ liệu cá nhân) — spec §3, 4.4.
+    """4.4 Tỷ lệ hồ sơ số hóa có kết nối, chia sẻ dữ liệu (kho dữ liệu cá nhân) — spec §3, 4.4, §5 R2.
 
-    Dossiers that took a component from, or pushed the result to, the citizen's data store on
-    DVCQG (KhoDuLieuCaNhan) / dossiers received in P. Example: 5 received, 2 → 2 / 5.
+    Dossiers in scope for P that took a component from, or pushed the result to, the
+    citizen's data store on DVCQG (KhoDuLieuCaNhan) / dossiers in scope. Example: 5, 2 → 2 / 5.
     """
-    return _received_share(ctx, "KhoDuLieuCaNhan")
+    ctx.require("hoso.KhoDuLieuCaNhan")
+    return _scope_share(ctx, ctx.dossier_flag("KhoDuLieuCaNhan"))
 
 
 def certified_copy_communes(ctx: Context) -> pd.DataFrame:
@@ -131,9 +129,10 @@ def population_data_procedures(ctx: Context) -> pd.DataFrame:
 
 
 def population_data_dossiers(ctx: Context) -> pd.DataFrame:
-    """4.7 Tỷ lệ hồ sơ sử dụng thông tin, dữ liệu dân cư — spec §3, 4.7.
+    """4.7 Tỷ lệ hồ sơ sử dụng thông tin, dữ liệu dân cư — spec §3, 4.7, base revised by §5 R2.
 
-    Dossiers using population-database data (DuLieuDanCu: VNeID-authenticated account or
-    CSDLQG về dân cư) / dossiers received in P. Example: 4 received, 3 → 3 / 4.
+    Dossiers in scope for P using population-database data (DuLieuDanCu: VNeID-authenticated
+    account or CSDLQG về dân cư) / dossiers in scope. Example: 4 in scope, 3 → 3 / 4.
     """
-    return _received_share(ctx, "DuLieuDanCu")
+    ctx.require("hoso.DuLieuDanCu")
+    return _scope_share(ctx, ctx.dossier_flag("DuLieuDanCu"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from chiso.codes import STATUS
 from chiso.indicators.common import Context
 from chiso.indicators.timeline import outcomes
 from chiso.workdays import WorkingCalendar, end_of_day
@@ -89,7 +90,8 @@ def dossier_satisfaction(ctx: Context) -> pd.DataFrame:
     ctx.require("hoso_su_kien", "hoso.DanhGia", "pakn.MaHoSo")
     timeline = outcomes(ctx)
     pos = timeline["pos"].to_numpy()
-    unsatisfied = (ctx.data.hoso["DanhGia"] == "KHONG_HAI_LONG").fillna(False).to_numpy(dtype=bool)
+    unsatisfied = (ctx.data.hoso["DanhGia"] == STATUS.unsatisfied_rating).fillna(False).to_numpy(dtype=bool)
+    unsatisfied &= ctx.fact_known("DanhGia")  # a rating dated after the end of P is not yet known (R9)
     pakn = ctx.data.pakn
     known_feedback = pakn[(pakn["NgayTiepNhan"] <= ctx.period.end).fillna(False)]
     # dossiers named by a PAKN (MaHoSo is unique in hoso); hashing the few PAKN, not every dossier

@@ -2,43 +2,53 @@
 
 Shared by 2.1 (on time), 2.2 (processing time), 4.1 (finished with a result) and 5.3
 (satisfaction), and by the internal report edition (drill-down by procedure, step and
-official). Rules of spec §3 ("Dossiers in scope", "End of a dossier", "On time (2.1)"):
+official). Rules of spec §3 as revised by §5 (R4–R6, R9). Event kinds and their roles are
+those of ``params/contract.yaml`` (:data:`chiso.codes.EVENTS`); the loader has already set
+aside events before reception and repeated events (R5).
 
 - **Events known at the end of P**: events after the end of P (an as-of date included) are
   ignored, as if the export had been made then.
 - **Accepted**: a dossier is accepted at its first ``TIEP_NHAN`` event, or — when its history
   has none — at ``NgayTiepNhan``. A dossier withdrawn (``RUT_HO_SO``) before it was accepted
   was never received: it is left out of every sub-indicator (not only 2.1 and 5.3).
-- **In scope for P**: accepted dossiers received in P, plus those received before P that had
-  no terminal event before P started.
-- **End**: by precedence, the first ``XU_LY_XONG``; else the first ``TRA_KET_QUA``; else the
-  first of ``DUNG_XU_LY`` / ``TU_CHOI`` / ``RUT_HO_SO``. No terminal event by the end of P:
-  *in progress*, end = end of P. A dossier *finished* in P is one in scope with an end event.
+- **End** (R4): the chronologically first terminal event (``XU_LY_XONG``, ``TRA_KET_QUA``,
+  ``DUNG_XU_LY``, ``TU_CHOI``, ``RUT_HO_SO``); events at the same instant are ranked by that
+  precedence. No terminal event by the end of P: *in progress*, end = end of P. A dossier
+  with a terminal event of another kind after its end is flagged (``later_terminal``,
+  counted in the data-quality table).
+- **In scope for P** (the base of 2.1, 4.1–4.4, 4.7 and 5.3, R2): accepted dossiers received
+  in P, plus those received before P whose end (the same end) is not before P started — so
+  every dossier lands in exactly one period and quarters add up to the year.
 - **Supplements** (``YEU_CAU_BO_SUNG`` → ``HOAN_THANH_BO_SUNG``), counted up to the dossier's
   end: more than one request ⇒ overdue whatever the dates; one request and no completion
-  after it ⇒ the dossier's counted end is the moment of the request; one request and a
-  completion ⇒ the citizen's time (completion − request, calendar time) is subtracted from
-  the end.
+  after it ⇒ the clock stops at the request (``counted_end``); one request and a completion
+  ⇒ the citizen's time (request → completion) in office hours moves the due date by as many
+  office hours (R6: a Friday 16:00 → Monday 09:00 wait is 2 hours, not 3 days).
 - **Pauses** (``TAM_DUNG`` → ``TIEP_TUC``; open at the end: until the end): measured
-  always (``paused_days``), subtracted from the end only when the methodology setting
-  ``subtract_pauses`` is true (default false, spec [open]).
-- **Due date**: ``NgayHenTra``; a due date without a time of day means the end of that day.
-  Without one, the procedure's legal time ``ThoiHanGiaiQuyet`` counted from reception in
-  ``DonViThoiHan``: ``NGAY_LAM_VIEC`` (default) = end of the n-th working day after the day
-  of reception (whole days, fractions dropped: 0.5 = the day of reception, or the next
-  working day when received on a day off); ``NGAY`` = end of the n-th calendar day after;
-  ``GIO`` = n hours of working days on a 24-hour clock
-  (:meth:`~chiso.workdays.WorkingCalendar.add_working_time`). This is the spec's
-  "(end − reception − citizen's time) ≤ legal time" written as a due date.
-- **On time**: counted end ≤ due date, with ≤ 1 supplement request. In-progress dossiers
-  are on time while the end of P (minus the citizen's time) ≤ due date. No due date and
-  no usable legal time ⇒ overdue ("no due date and no legal time limit").
+  always (``paused_days``, calendar days); when the methodology setting ``subtract_pauses``
+  is true (default false, spec [open]) they move the due date too — the union of pauses and
+  supplement waits, so an overlap counts once.
+- **Due date**: ``NgayHenTraMoi`` (a new due date given after a supplement: used as it is),
+  else ``NgayHenTra`` moved by the citizen's time; a due date without a time of day means
+  the end of that day. Without one, the procedure's legal time ``ThoiHanGiaiQuyet`` counted
+  from reception in ``DonViThoiHan``: ``NGAY_LAM_VIEC`` (default) = end of the n-th working
+  day after the day of reception, plus the fraction's share of the office day (0.5 = 4 office
+  hours after that); ``NGAY`` = end of the n-th calendar day after; ``GIO`` = n office hours
+  from reception (:meth:`~chiso.workdays.WorkingCalendar.add_office_hours`; office hours in
+  ``params/calendar.yaml``). A limit ≤ 0 is not usable. Then moved by the citizen's time.
+- **On time**: ``counted_end`` (the end, or the single pending request) ≤ ``due_extended``,
+  with ≤ 1 supplement request. In-progress dossiers are on time while the end of P ≤ their
+  due date. No due date and no usable legal time ⇒ overdue ("no due date and no legal time
+  limit").
 - **Processing time** (2.2) of a finished dossier: working time from reception to its
-  counted end, in working days of 24 hours (fractional).
+  counted end minus the time outside the agency's hands (as above), in working days of 24
+  hours (fractional).
 
 Example (one dossier, Q2 2026): received Fri 24/4 09:00, due Wed 29/4; one supplement
-request Mon 28/4 10:00, the citizen comes back Thu 30/4 10:00 (2 days), result Mon 4/5
-09:00 → counted end Sat 2/5 09:00 > due ⇒ overdue, reason "finished after due date".
+request Wed 29/4 16:00, the citizen comes back Mon 4/5 09:00: 2 office hours (Wed 16–17 h,
+Mon 08–09 h; 30/4, 1/5 and the weekend are not working time), so the due date moves from
+the end of Wed 29/4 to Mon 4/5 10:00; result Mon 4/5 09:30 ⇒ on time (in calendar time the
+wait would have been 4 days 17 hours).
 """
 
 from __future__ import annotations
@@ -46,17 +56,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from chiso.codes import EVENTS
 from chiso.indicators.common import Context, positions
 from chiso.workdays import end_of_day, end_of_day_if_date_only
 
-EVENT_KINDS = (
-    "TIEP_NHAN", "CHUYEN_BUOC", "YEU_CAU_BO_SUNG", "HOAN_THANH_BO_SUNG", "TAM_DUNG", "TIEP_TUC",
-    "XU_LY_XONG", "TRA_KET_QUA", "TU_CHOI", "DUNG_XU_LY", "RUT_HO_SO",
-)
-KIND = {name: code for code, name in enumerate(EVENT_KINDS)}
-TERMINAL_KINDS = ("XU_LY_XONG", "TRA_KET_QUA", "DUNG_XU_LY", "TU_CHOI", "RUT_HO_SO")
-RESULT_KINDS = ("XU_LY_XONG", "TRA_KET_QUA")
-DUE_SOURCES = ("NgayHenTra", "legal time")
+KIND = {name: code for code, name in enumerate(EVENTS.kinds)}
+# Where a dossier's due date comes from; a new due date given after a supplement is not moved again.
+DUE_SOURCES = ("NgayHenTra", "legal time", "NgayHenTraMoi")
 NO_EVENT = np.iinfo(np.int64).max  # "never" in first-event-time arrays
 NS_PER_DAY = 86_400 * 10**9
 
@@ -81,7 +87,7 @@ def _as_time(ns: np.ndarray) -> pd.Series:
 def event_table(ctx: Context) -> pd.DataFrame:
     """Events known at the end of P, one row per event of a known dossier.
 
-    Columns: ``pos`` (row of hoso), ``kind`` (code in :data:`EVENT_KINDS`), ``time`` (int64 ns),
+    Columns: ``pos`` (row of hoso), ``kind`` (code in ``EVENTS.kinds``), ``time`` (int64 ns),
     ``row`` (row of hoso_su_kien, to fetch MaCanBo / BuocXuLy / HanBuoc). Unknown event kinds
     and dossiers are left out (the loader sets such rows aside).
     """
@@ -89,7 +95,7 @@ def event_table(ctx: Context) -> pd.DataFrame:
     def build():
         events = ctx.data.hoso_su_kien
         pos = positions(events["MaHoSo"], ctx.data.hoso["MaHoSo"])
-        kind = positions(events["SuKien"], pd.Series(EVENT_KINDS, dtype="string"))
+        kind = positions(events["SuKien"], pd.Series(EVENTS.kinds, dtype="string"))
         time = _ns(events["ThoiDiem"])
         keep = (pos >= 0) & (kind >= 0) & (time != np.iinfo(np.int64).min) & (time <= _ns([ctx.period.end])[0])
         return pd.DataFrame(
@@ -104,7 +110,7 @@ def first_event_times(ctx: Context) -> np.ndarray:
 
     def build():
         events = event_table(ctx)
-        width = len(EVENT_KINDS)
+        width = len(EVENTS.kinds)
         first = np.full(len(ctx.data.hoso) * width, NO_EVENT, dtype=np.int64)
         # flat (dossier, kind) index: numpy's fast path for ufunc.at is one-dimensional
         np.minimum.at(first, events["pos"].to_numpy() * width + events["kind"].to_numpy(), events["time"].to_numpy())
@@ -123,10 +129,9 @@ def accepted_dossiers(ctx: Context) -> np.ndarray:
 
     def build():
         first = first_event_times(ctx)
-        accepted_at = np.where(
-            first[:, KIND["TIEP_NHAN"]] != NO_EVENT, first[:, KIND["TIEP_NHAN"]], _ns(ctx.data.hoso["NgayTiepNhan"])
-        )
-        return ~(first[:, KIND["RUT_HO_SO"]] < accepted_at)
+        reception = first[:, KIND[EVENTS.reception]]
+        accepted_at = np.where(reception != NO_EVENT, reception, _ns(ctx.data.hoso["NgayTiepNhan"]))
+        return ~(first[:, KIND[EVENTS.withdrawal]] < accepted_at)
 
     return ctx.cached("accepted", build)
 
@@ -172,54 +177,63 @@ def _build_outcomes(ctx: Context) -> pd.DataFrame:
     start, stop = _ns([ctx.period.start])[0], _ns([ctx.period.end])[0]
     first = first_event_times(ctx)
     received = _ns(hoso["NgayTiepNhan"])
-    terminal = first[:, [KIND[k] for k in TERMINAL_KINDS]].min(axis=1)
+    end_time, end_event = _first_terminal(first)
     known = received != np.iinfo(np.int64).min  # the loader sets rows without a reception date aside
-    in_scope = accepted_dossiers(ctx) & known & (received <= stop) & ((received >= start) | (terminal >= start))
+    # one definition of the end for the scope and the timeline (R4)
+    in_scope = accepted_dossiers(ctx) & known & (received <= stop) & ((received >= start) | (end_time >= start))
     pos = np.flatnonzero(in_scope)
-    first = first[pos]
-
-    # End by precedence: XU_LY_XONG > TRA_KET_QUA > the first of the others.
-    others = first[:, [KIND[k] for k in TERMINAL_KINDS[2:]]]
-    has_xlx = first[:, KIND["XU_LY_XONG"]] != NO_EVENT
-    has_tkq = first[:, KIND["TRA_KET_QUA"]] != NO_EVENT
-    end_time = np.where(has_xlx, first[:, KIND["XU_LY_XONG"]],
-                        np.where(has_tkq, first[:, KIND["TRA_KET_QUA"]], others.min(axis=1)))
+    first, end_time, end_event = first[pos], end_time[pos], end_event[pos]
     finished = end_time != NO_EVENT
-    end_event = np.where(has_xlx, 0, np.where(has_tkq, 1, 2 + others.argmin(axis=1)))  # codes in TERMINAL_KINDS
     end = np.where(finished, end_time, stop)
+    later_terminal = _later_different_terminal(first, end_time, end_event)
 
     events = _scope_events(ctx, pos, end)
-
-    supplements = events[events["kind"].isin([KIND["YEU_CAU_BO_SUNG"], KIND["HOAN_THANH_BO_SUNG"]])]
-    requests = np.bincount(supplements.loc[supplements["kind"] == KIND["YEU_CAU_BO_SUNG"], "srow"],
+    supplements = events[events["kind"].isin([KIND[EVENTS.supplement_request], KIND[EVENTS.supplement_done]])]
+    requests = np.bincount(supplements.loc[supplements["kind"] == KIND[EVENTS.supplement_request], "srow"],
                            minlength=len(pos))
-    waits = _intervals(supplements, KIND["YEU_CAU_BO_SUNG"])
+    waits = _intervals(supplements, KIND[EVENTS.supplement_request])
     open_wait = waits[waits["end"] == NO_EVENT]
     pending = np.zeros(len(pos), dtype=bool)
     pending[open_wait["row"].to_numpy()] = True
     pending_request = np.full(len(pos), NO_EVENT)
     pending_request[open_wait["row"].to_numpy()] = open_wait["start"].to_numpy()
     single_pending = pending & (requests == 1)
-    citizen_ns = _total_duration(waits, stop_at=np.full(len(pos), NO_EVENT), only_closed=True)
+    closed_waits = waits[waits["end"] != NO_EVENT]
+    citizen_ns = _total_duration(closed_waits, stop_at=np.full(len(pos), NO_EVENT))
 
     # The clock stops at the single pending request, else at the end; pauses count up to it.
     clock_stop = np.where(single_pending, pending_request, end)
-    pauses = _intervals(events[events["kind"].isin([KIND["TAM_DUNG"], KIND["TIEP_TUC"]])], KIND["TAM_DUNG"])
-    paused_ns = _total_duration(pauses, stop_at=clock_stop, only_closed=False)
-    subtracted = citizen_ns + (paused_ns if ctx.setting("subtract_pauses", False) else 0)
-    counted_end = clock_stop - subtracted
+    pauses = _intervals(events[events["kind"].isin([KIND[EVENTS.pause], KIND[EVENTS.resume]])], KIND[EVENTS.pause])
+    pauses = pauses.assign(end=np.minimum(pauses["end"].to_numpy(), clock_stop[pauses["row"].to_numpy()]))
+    paused_ns = _total_duration(pauses, stop_at=clock_stop)
+    # The time that is not the agency's: the citizen's closed supplement waits, and pauses when
+    # the methodology says so; their union, so an overlap is not counted twice.
+    outside = pd.concat([closed_waits, pauses]) if ctx.setting("subtract_pauses", False) else closed_waits
+    outside = _union(outside.assign(end=np.minimum(outside["end"].to_numpy(), clock_stop[outside["row"].to_numpy()])))
 
     due, due_source = _due_dates(ctx, pos, received[pos])
-    due_ns = due.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    # R6: the outside time, in office hours, moves the due date (unless the export gave the new one)
+    office = np.zeros(len(pos))
+    np.add.at(office, outside["row"].to_numpy(),
+              ctx.calendar.office_hours_between(_as_time(outside["start"]), _as_time(outside["end"])).to_numpy())
+    extend = (office > 0) & (due_source.codes != DUE_SOURCES.index("NgayHenTraMoi")) & due.notna().to_numpy()
+    due_extended = due.copy()
+    if extend.any():
+        due_extended[extend] = ctx.calendar.add_office_hours(due[extend], office[extend]).to_numpy()
+    due_ns = due_extended.to_numpy(dtype="datetime64[ns]").astype(np.int64)
     has_due = due.notna().to_numpy()
-    late = counted_end > due_ns
+    late = clock_stop > due_ns
     on_time = (requests <= 1) & has_due & ~late
     reason = np.select(  # codes in OVERDUE_REASONS order, -1 = on time
         [requests > 1, ~has_due, single_pending & late, finished & late, late], range(5), default=-1
     )
 
+    outside_days = np.zeros(len(pos))
+    outside_start = np.maximum(outside["start"].to_numpy(), received[pos][outside["row"].to_numpy()])
+    np.add.at(outside_days, outside["row"].to_numpy(),
+              ctx.calendar.working_time(_as_time(outside_start), _as_time(outside["end"])).to_numpy())
     processing_days = np.where(
-        finished, ctx.calendar.working_time(_as_time(received[pos]), _as_time(counted_end)), np.nan
+        finished, ctx.calendar.working_time(_as_time(received[pos]), _as_time(clock_stop)) - outside_days, np.nan
     )
     out = pd.DataFrame(
         {
@@ -229,10 +243,12 @@ def _build_outcomes(ctx: Context) -> pd.DataFrame:
             "received": _as_time(received[pos]),
             "received_in_period": received[pos] >= start,
             "finished": finished,
-            "end_event": pd.Categorical.from_codes(np.where(finished, end_event, -1), categories=TERMINAL_KINDS),
+            "end_event": pd.Categorical.from_codes(np.where(finished, end_event, -1), categories=EVENTS.terminal),
+            "later_terminal": later_terminal,
             "end": _as_time(end),
-            "counted_end": _as_time(counted_end),
+            "counted_end": _as_time(clock_stop),
             "due": due.to_numpy(dtype="datetime64[ns]"),
+            "due_extended": due_extended.to_numpy(dtype="datetime64[ns]"),
             "due_source": due_source,
             "on_time": on_time,
             "overdue_reason": pd.Categorical.from_codes(reason, categories=list(OVERDUE_REASONS.values())),
@@ -240,6 +256,7 @@ def _build_outcomes(ctx: Context) -> pd.DataFrame:
             "pending_supplement": pending,
             "citizen_days": citizen_ns / NS_PER_DAY,
             "paused_days": paused_ns / NS_PER_DAY,
+            "extension_hours": office,
             "processing_days": processing_days,
             "pos": pos,
             "unit_pos": ctx.dossier_unit_pos[pos],
@@ -247,6 +264,42 @@ def _build_outcomes(ctx: Context) -> pd.DataFrame:
         }
     )
     return out
+
+
+def _first_terminal(first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each dossier's end (R4): the time of its chronologically first terminal event
+    (:data:`NO_EVENT` when none) and that event's position in ``EVENTS.terminal``; events at
+    one instant are ranked by the precedence of ``EVENTS.terminal``."""
+    times = first[:, [KIND[k] for k in EVENTS.terminal]]
+    which = times.argmin(axis=1)  # the first minimum: the highest precedence among ties
+    return times[np.arange(len(times)), which], which
+
+
+def _later_different_terminal(first: np.ndarray, end_time: np.ndarray, end_event: np.ndarray) -> np.ndarray:
+    """True where a terminal event of another kind follows the dossier's end (data quality, R4)."""
+    times = first[:, [KIND[k] for k in EVENTS.terminal]]
+    other = np.arange(times.shape[1])[None, :] != end_event[:, None]
+    return ((times != NO_EVENT) & (times > end_time[:, None]) & other).any(axis=1) & (end_time != NO_EVENT)
+
+
+def _union(intervals: pd.DataFrame) -> pd.DataFrame:
+    """Merge overlapping intervals of each row: row, start, end (ns), all closed.
+
+    Example: [1, 5] and [3, 8] of one row -> [1, 8].
+    """
+    ordered = intervals[intervals["end"] > intervals["start"]].sort_values(["row", "start"])
+    row, begin, finish = (ordered[c].to_numpy() for c in ("row", "start", "end"))
+    if not len(row):
+        return pd.DataFrame({"row": row, "start": begin, "end": finish})
+    new_row = np.r_[True, row[1:] != row[:-1]]
+    # running maximum of the ends within a row: an interval starting after it opens a new block
+    group = np.cumsum(new_row)
+    running = pd.Series(finish).groupby(group).cummax().to_numpy()
+    opens = new_row | (begin > np.r_[0, running[:-1]])
+    block = np.cumsum(opens) - 1
+    merged_end = np.zeros(block[-1] + 1, dtype=np.int64)
+    np.maximum.at(merged_end, block, finish)
+    return pd.DataFrame({"row": row[opens], "start": begin[opens], "end": merged_end})
 
 
 def _scope_events(ctx: Context, pos: np.ndarray, end: np.ndarray) -> pd.DataFrame:
@@ -291,10 +344,8 @@ def _intervals(events: pd.DataFrame, opening_kind: int) -> pd.DataFrame:
     return pd.DataFrame({"row": row[starts], "start": time[starts], "end": end.astype(np.int64)})
 
 
-def _total_duration(intervals: pd.DataFrame, stop_at: np.ndarray, only_closed: bool) -> np.ndarray:
-    """Per scope row, total ns of the intervals, each cut at the row's ``stop_at`` (open ones run to it)."""
-    if only_closed:
-        intervals = intervals[intervals["end"] != NO_EVENT]
+def _total_duration(intervals: pd.DataFrame, stop_at: np.ndarray) -> np.ndarray:
+    """Per scope row, total ns (calendar time) of the intervals, each cut at the row's ``stop_at``."""
     row = intervals["row"].to_numpy()
     length = np.minimum(intervals["end"].to_numpy(), stop_at[row]) - intervals["start"].to_numpy()
     total = np.zeros(len(stop_at), dtype=np.int64)
@@ -305,12 +356,14 @@ def _total_duration(intervals: pd.DataFrame, stop_at: np.ndarray, only_closed: b
 def _due_dates(ctx: Context, pos: np.ndarray, received_ns: np.ndarray) -> tuple[pd.Series, pd.Categorical]:
     """Due date of each dossier and where it comes from (see module doc, "Due date")."""
     hoso, tthc = ctx.data.hoso, ctx.data.tthc
-    if "NgayHenTra" in hoso:
-        promised = end_of_day_if_date_only(hoso["NgayHenTra"].iloc[pos].reset_index(drop=True))
-    else:
-        promised = pd.Series(pd.NaT, index=range(len(pos)), dtype="datetime64[ns]")
-    due = promised.astype("datetime64[ns]")
-    source = np.where(due.notna(), 0, -1)  # codes in DUE_SOURCES
+    due = pd.Series(pd.NaT, index=range(len(pos)), dtype="datetime64[ns]")
+    source = np.full(len(pos), -1)  # codes in DUE_SOURCES
+    for column in ("NgayHenTraMoi", "NgayHenTra"):
+        if column in hoso:
+            given = end_of_day_if_date_only(hoso[column].iloc[pos].reset_index(drop=True)).astype("datetime64[ns]")
+            fill = due.isna().to_numpy() & given.notna().to_numpy()
+            due[fill] = given[fill]
+            source[fill] = DUE_SOURCES.index(column)
     needs_legal = due.isna().to_numpy()
     if needs_legal.any() and "ThoiHanGiaiQuyet" in tthc:
         proc = ctx.dossier_proc_pos[pos[needs_legal]]
@@ -322,26 +375,37 @@ def _due_dates(ctx: Context, pos: np.ndarray, received_ns: np.ndarray) -> tuple[
             unit[known] = tthc["DonViThoiHan"].fillna("NGAY_LAM_VIEC").to_numpy(dtype=object)[proc[known]]
         legal = _legal_due(ctx, _as_time(received_ns[needs_legal]), limit, unit)
         due.loc[needs_legal] = legal.to_numpy()
-        source[needs_legal] = np.where(legal.notna(), 1, -1)
+        source[needs_legal] = np.where(legal.notna(), DUE_SOURCES.index("legal time"), -1)
     return due, pd.Categorical.from_codes(source, categories=DUE_SOURCES)
 
 
 def _legal_due(ctx: Context, received: pd.Series, limit: np.ndarray, unit: np.ndarray) -> pd.Series:
-    """Due date from the legal time limit: working days, calendar days or hours on working days."""
-    whole = np.floor(limit)
-    usable = ~np.isnan(limit) & (limit >= 0)
+    """Due date from the legal time limit (R6): working days, calendar days or office hours.
+
+    Whole working days end at the end of the n-th working day after the day of reception; a
+    fraction of a working day adds its share of the office day's hours after that (0.5 day
+    received Monday = Tuesday 12:00); hours (``GIO``) run on office hours from reception. A
+    limit ≤ 0 is not usable (the dossier has no due date; counted in the data-quality table).
+    """
+    usable = ~np.isnan(limit) & (limit > 0)
+    whole = np.floor(np.where(usable, limit, 0))
+    fraction = np.where(usable, limit, 0) - whole
     due = pd.Series(pd.NaT, index=received.index, dtype="datetime64[ns]")
+    hours_per_day = ctx.calendar.office_seconds_per_day / 3600
     working = usable & (unit == "NGAY_LAM_VIEC")
     if working.any():
-        days = ctx.calendar.add_working_days(received[working], whole[working].astype(np.int64))
-        due[working] = end_of_day(days)
+        last_day = end_of_day(ctx.calendar.add_working_days(received[working], whole[working].astype(np.int64)))
+        part = fraction[working] > 0
+        last_day = last_day.where(~part, ctx.calendar.add_office_hours(last_day, fraction[working] * hours_per_day))
+        due[working] = last_day
     calendar_days = usable & (unit == "NGAY")
     if calendar_days.any():
-        days = pd.to_timedelta(whole[calendar_days], unit="D").to_numpy()
-        due[calendar_days] = end_of_day(received[calendar_days] + days)
+        whole_days = pd.to_timedelta(whole[calendar_days], unit="D").to_numpy()
+        part = pd.to_timedelta(fraction[calendar_days], unit="D").to_numpy()  # calendar time: 0.5 = 12 h
+        due[calendar_days] = end_of_day(received[calendar_days] + whole_days) + part
     hours = usable & (unit == "GIO")
     if hours.any():
-        due[hours] = ctx.calendar.add_working_time(received[hours], limit[hours] / 24)
+        due[hours] = ctx.calendar.add_office_hours(received[hours], limit[hours])
     return due
 
 
@@ -371,7 +435,7 @@ def _responsible(ctx: Context, out: pd.DataFrame) -> tuple[pd.Series, pd.Series]
             chosen_row[first_passed["srow"].to_numpy()] = first_passed["row"].to_numpy()
 
         # Otherwise: who held the dossier when it went overdue (second request, or the due date).
-        requests = events[events["kind"] == KIND["YEU_CAU_BO_SUNG"]].sort_values(["srow", "time"])
+        requests = events[events["kind"] == KIND[EVENTS.supplement_request]].sort_values(["srow", "time"])
         second_request = requests[requests.groupby("srow").cumcount() == 1]
         moment = out["due"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
         moment[second_request["srow"].to_numpy()] = second_request["time"].to_numpy()

@@ -43,9 +43,9 @@ Values (decoded vectorised; low-cardinality columns once per distinct value)
       DVCQG's ``DuongDanTepTinKetQua`` (result file path) means KetQuaDienTu when not blank.
     - enums: folded to upper case without diacritics, spaces -> ``_`` ("Xử lý xong" =
       ``XU_LY_XONG``); KenhNop becomes Int8 1/2/3; DonViThoiHan blank -> ``NGAY_LAM_VIEC``.
-    - an optional column absent from the file, or blank in every accepted row, is absent
-      from the DataFrame (the indicators that need it then say "no data"); a column with
-      a default (DonViThoiHan) is always present.
+    - an optional column absent from the file is absent from the DataFrame (the indicators
+      that need it then say "no data"); a present one is kept even when blank in every row
+      (spec §5 R3); a column with a default (DonViThoiHan) is always present.
 
 Rows set aside (input rows = accepted + set aside, always; checked in code)
     Each set-aside row is listed once in ``.set_aside`` (table, file, row, column, value,
@@ -61,9 +61,21 @@ Rows set aside (input rows = accepted + set aside, always; checked in code)
        differ, every copy is set aside as ``duplicate MaHoSo`` (which one is right is
        unknown); when they are identical in every column, the first is kept and the others
        are ``identical copy of an earlier row``;
-    4. ``reception after end`` (hoso): the dossier's end, i.e. its first terminal event by
-       the precedence of the indicators spec §3 (``dossier_end_events``), is before its
-       NgayTiepNhan; an end given as a bare date (00:00) counts as that whole day.
+    4. implausible values (indicators spec §5 R11): ``date after the export date`` (or
+       ``date in the future`` with no export date) for the dates of past facts (contract
+       ``past: true``), ``due date before reception`` (hoso), ``handled before received``
+       (pakn), ``unknown parent unit`` / ``parent unit set aside`` (donvi: a unit other than
+       the province whose MaDonViCha is not a unit of the export);
+    5. events (spec §5 R5): ``event before reception`` (any event but the reception and a
+       withdrawal dated before its dossier's NgayTiepNhan: it is neither a supplement request
+       nor the end) and ``same dossier, event and instant as an earlier row`` (counted once).
+       A bare date (00:00) compares by day.
+
+    A units table with no rows, or an events table with no rows while dossiers exist, stops
+    with an error. A present column is kept even when blank in every row (spec §5 R3: a
+    yes/no column then means "no" for every row); only an absent column is "no data".
+    The export date (R9) comes from ``export_date=``, ``metadata.json``'s ``export_date`` or
+    the latest hoso.NgayXuat (:attr:`DossierData.export_date`).
 
     ``row`` is the 1-based data row: the n-th row under the header (CSV and Parquet; blank
     CSV lines are not rows), or the Excel sheet row minus 1. ``.quality`` counts rows read,
@@ -105,6 +117,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import yaml
 
+from chiso.codes import EVENTS
 from chiso.errors import ChisoError, InputError
 from chiso.formatting import fold_diacritics
 from chiso.paths import params_dir
@@ -120,15 +133,25 @@ UNPARSEABLE_DATE = "unparseable date"
 NOT_YES_NO = "not a yes/no value"
 NOT_A_NUMBER = "not a number"
 IDENTICAL_COPY = "identical copy of an earlier row"
-RECEPTION_AFTER_END = "reception after end"
+# Implausible values and repeated events (indicators spec §5 R5, R11).
+EVENT_BEFORE_RECEPTION = "event before reception"
+REPEATED_EVENT = "same dossier, event and instant as an earlier row"
+DUE_BEFORE_RECEPTION = "due date before reception"
+HANDLED_BEFORE_RECEIVED = "handled before received"
+AFTER_EXPORT = "date after the export date"
+IN_THE_FUTURE = "date in the future"
+UNKNOWN_PARENT = "unknown parent unit"
+PARENT_SET_ASIDE = "parent unit set aside"
+METADATA_FILE = "metadata.json"
 
 SET_ASIDE_COLUMNS = ["table", "file", "row", "column", "value", "reason"]
 QUALITY_COLUMNS = ["table", "file", "rows_read", "accepted", "set_aside"]
 NS = "datetime64[ns]"
 # Whole days inside the datetime64[ns] range (1677-09-21 ... 2262-04-11).
 _NS_FIRST_DAY, _NS_LAST_DAY = np.datetime64("1677-09-22"), np.datetime64("2262-04-10")
-# A UTC offset at the end of an ISO time ("...14:05:00+07:00", "...T07:05Z"); "2026-04-03" has none.
-_UTC_OFFSET = r"\d\s*(?:Z|[+-]\d\d:?\d\d)$"
+# A UTC offset after an ISO time ("...14:05:00+07:00", "...14:05+0700", "...14:05+07" with the
+# hours only, "...T07:05Z"); "2026-04-03" has none.
+_UTC_OFFSET = r"\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d(?::?\d\d)?)$"
 
 
 # --------------------------------------------------------------------------- text folding
@@ -180,6 +203,7 @@ class ColumnSpec:
     default: Any = None
     dtype: str = "string"
     extra_true: tuple[str, ...] = ()
+    past: bool = False  # the date of something that happened: not after the export date
 
     def enum_lookup(self) -> dict[str, Any]:
         """Folded label -> value, for the allowed values and their aliases."""
@@ -211,7 +235,18 @@ class Contract:
     false_words: frozenset[str]
     date_rewrites: tuple[tuple[str, str], ...]  # (RE2 pattern, replacement in ISO order)
     unit_levels: dict[str, str]
-    dossier_end_events: tuple[tuple[str, ...], ...]
+
+
+def _from_document(doc: dict, dotted: str | None, path: Path) -> tuple:
+    """The list at ``dotted`` (``events.kinds``) of the contract document: a list defined once."""
+    if not dotted:
+        return ()
+    value: Any = doc
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if not isinstance(value, list):
+        raise ChisoError(f"{path}: values_from {dotted!r} does not name a list of the contract")
+    return tuple(value)
 
 
 def load_contract(path: str | Path | None = None) -> Contract:
@@ -227,9 +262,11 @@ def load_contract(path: str | Path | None = None) -> Contract:
                                  f"{', '.join(COLUMN_TYPES)}")
             columns[column] = ColumnSpec(
                 name=column, type=spec["type"], required=bool(spec.get("required", False)),
-                values=tuple(spec.get("values", ())), value_aliases=dict(spec.get("value_aliases", {})),
+                values=tuple(spec.get("values") or _from_document(doc, spec.get("values_from"), path)),
+                value_aliases=dict(spec.get("value_aliases", {})),
                 default=spec.get("default"), dtype=spec.get("dtype", "string"),
                 extra_true=tuple(_yes_no_key(str(v)) for v in spec.get("extra_true", ())),
+                past=bool(spec.get("past", False)),
             )
         references = dict(table.get("references", {}))
         for column, target in references.items():
@@ -245,7 +282,6 @@ def load_contract(path: str | Path | None = None) -> Contract:
         false_words=frozenset(_yes_no_key(str(v)) for v in doc["booleans"]["false"]),
         date_rewrites=tuple((r["match"], r["iso"]) for r in doc["date_rewrites"]),
         unit_levels=dict(doc["unit_levels"]),
-        dossier_end_events=tuple(tuple(tier) for tier in doc["dossier_end_events"]),
     )
 
 
@@ -811,12 +847,9 @@ class _Rows:
                 if spec.default is not None:
                     data[name] = pd.array([spec.default] * accepted, dtype="string")
                 continue
-            # A column blank in every row holds no data: absent, so the indicators needing it
-            # say "no data". A table with no rows at all keeps its columns: an empty pakn
-            # export means "no feedback received" (full points), not "no data".
-            if (not spec.required and spec.default is None and accepted and name not in self.keep_blank
-                    and accepted_rows(decoded.blank).all()):
-                continue
+            # A present column is data even when blank in every row (spec §5 R3): a yes/no
+            # column then says "no" for every row, a date column "not happened". Only a
+            # column absent from the file is "no data".
             values = accepted_rows(decoded.values)
             data[name] = pd.arrays.ArrowStringArray(values) if isinstance(values, pa.ChunkedArray) else values
         strings = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow")}
@@ -923,29 +956,113 @@ def _set_aside_unusable_unit_codes(donvi: _Rows) -> None:
         donvi.set_aside(mask, "MaDonVi", reason)
 
 
-def _set_aside_reception_after_end(hoso: _Rows, events: _Rows, positions: np.ndarray, contract: Contract) -> None:
-    """A dossier whose end (first terminal event by precedence, spec §3) is before its reception."""
+def _day_or_instant(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both as comparable datetime64[ns]: where either is a bare date (exactly midnight), both are
+    compared by their day (a date means the whole day)."""
+    day = lambda v: v.astype("datetime64[D]").astype(NS)  # noqa: E731
+    bare = (first == day(first)) | (second == day(second))
+    return np.where(bare, day(first), first), np.where(bare, day(second), second)
+
+
+def _set_aside_before(rows: _Rows, later: str, earlier: np.ndarray, reason: str) -> None:
+    """Rows whose date ``later`` is before ``earlier`` (both known; bare dates compare by day)."""
+    values = rows.decoded[later].values
+    known = ~np.isnat(values) & ~np.isnat(earlier)
+    a, b = _day_or_instant(values[known], earlier[known])
+    mask = np.zeros(rows.n, bool)
+    mask[known] = a < b
+    rows.set_aside(mask, later, reason)
+
+
+def _set_aside_events_before_reception(hoso: _Rows, events: _Rows, positions: np.ndarray) -> None:
+    """Events dated before their dossier's reception (NgayTiepNhan) — spec §5 R5 and R11.
+
+    They do not count as supplement requests or as the end, so they are kept out of the
+    timeline and listed. The reception itself and a withdrawal are kept: a withdrawal before
+    acceptance removes the dossier (it was never received).
+    """
     usable = ~events.flagged & (positions >= 0)
-    usable[usable] &= ~hoso.flagged[positions[usable]]
-    terminal = [(kind, level) for level, tier in enumerate(contract.dossier_end_events) for kind in tier]
-    kinds = pa.array([kind for kind, _ in terminal], pa.large_string())
-    found = pc.index_in(events.decoded["SuKien"].values, value_set=kinds)
-    tier = _per_row([level for _, level in terminal], pc.fill_null(found, -1).to_numpy(), -1, np.int64)
-    selected = usable & (tier >= 0)
-    # first[level, dossier]: its first event of that tier (int64 ns; `never` when none)
-    tiers, never = len(contract.dossier_end_events), np.iinfo(np.int64).max
-    first = np.full(tiers * hoso.n, never, dtype=np.int64)
-    np.minimum.at(first, tier[selected] * hoso.n + positions[selected],
-                  events.decoded["ThoiDiem"].values[selected].view(np.int64))
-    first = first.reshape(tiers, hoso.n)
-    end = first[-1]
-    for level in reversed(range(tiers - 1)):  # higher precedence overwrites
-        end = np.where(first[level] != never, first[level], end)
-    end = np.where(end != never, end, np.iinfo(np.int64).min).view(NS)  # NaT: no end
-    reception = hoso.decoded["NgayTiepNhan"].values
-    day_only = end == end.astype("datetime64[D]").astype(NS)
-    compared = np.where(day_only, reception.astype("datetime64[D]").astype(NS), reception)
-    hoso.set_aside(end < compared, "NgayTiepNhan", RECEPTION_AFTER_END)
+    reception = np.full(events.n, np.datetime64("NaT"), dtype=NS)
+    reception[usable] = hoso.decoded["NgayTiepNhan"].values[positions[usable]]
+    exempt = _mask(pc.is_in(events.decoded["SuKien"].values,
+                            value_set=pa.array([EVENTS.reception, EVENTS.withdrawal], pa.large_string())))
+    reception[exempt] = np.datetime64("NaT")
+    _set_aside_before(events, "ThoiDiem", reception, EVENT_BEFORE_RECEPTION)
+
+
+def _set_aside_repeated_events(events: _Rows, positions: np.ndarray) -> None:
+    """Rows repeating an earlier row's dossier, event kind and instant count once (spec §5 R5)."""
+    usable = ~events.flagged & (positions >= 0)
+    kinds = pc.index_in(events.decoded["SuKien"].values, value_set=pa.array(EVENTS.kinds, pa.large_string()))
+    key = pd.DataFrame({"dossier": positions, "kind": pc.fill_null(kinds, -1).to_numpy(),
+                        "time": events.decoded["ThoiDiem"].values.view(np.int64)})[usable]
+    repeated = np.zeros(events.n, bool)
+    repeated[np.flatnonzero(usable)[key.duplicated().to_numpy()]] = True
+    events.set_aside(repeated, "SuKien", REPEATED_EVENT)
+
+
+def _set_aside_orphan_units(donvi: _Rows, contract: Contract) -> None:
+    """Units whose parent is unknown (spec §5 R11): they would drop out of every parent total.
+
+    A province (Cap TINH) may name a parent outside the export, or none. Any other unit must
+    name a unit of the export when the export has a province, and that unit must not be set
+    aside itself (so a whole branch under an unknown unit is set aside, each row named).
+    """
+    if "MaDonViCha" not in donvi.decoded:
+        return
+    level = donvi.decoded["Cap"].values
+    province = _mask(pc.equal(level, pa.scalar("TINH", level.type)))
+    parent = donvi.decoded["MaDonViCha"]
+    position = _positions(parent.values, donvi, "MaDonVi")
+    has_province = bool((province & ~donvi.flagged).any())
+    unknown = ~province & ((~parent.blank & (position < 0)) | (parent.blank & has_province))
+    donvi.set_aside(unknown, "MaDonViCha", UNKNOWN_PARENT)
+    while True:  # a unit under a unit set aside: a branch goes with its root
+        known = position >= 0
+        under = np.zeros(donvi.n, bool)
+        under[known] = donvi.flagged[position[known]]
+        if not (under & ~donvi.flagged).any():
+            return
+        donvi.set_aside(under, "MaDonViCha", PARENT_SET_ASIDE)
+
+
+def _export_limit(export_date: pd.Timestamp | None, contract: Contract) -> tuple[np.datetime64, str]:
+    """Latest plausible date of a past fact: the end of the export day, else now (local time)."""
+    if export_date is not None:
+        return (export_date.normalize() + pd.Timedelta(days=1, microseconds=-1)).to_datetime64(), AFTER_EXPORT
+    return pd.Timestamp.now(tz=contract.timezone).tz_localize(None).to_datetime64(), IN_THE_FUTURE
+
+
+def _set_aside_after(rows: _Rows, limit: np.datetime64, reason: str) -> None:
+    """Dates of past facts (contract ``past: true``) after ``limit`` (spec §5 R11: dated in 2099...)."""
+    for name, column in rows.spec.columns.items():
+        if column.past and name in rows.decoded:
+            values = rows.decoded[name].values
+            rows.set_aside(~np.isnat(values) & (values > limit), name, reason)
+
+
+def _export_date(folder: Path, hoso: _Rows | None, given) -> tuple[pd.Timestamp | None, str | None]:
+    """The date the export was made (spec §5 R9): given on the command line, else the
+    ``export_date`` of ``metadata.json``, else the latest hoso.NgayXuat."""
+    if given is not None:
+        try:
+            return pd.Timestamp(given), "command line"
+        except (TypeError, ValueError):
+            raise InputError(f"export date {given!r} is not a date (expected YYYY-MM-DD)") from None
+    meta = folder / METADATA_FILE
+    if meta.is_file():
+        try:
+            value = json.loads(meta.read_text(encoding="utf-8")).get("export_date")
+            if value:
+                return pd.Timestamp(value), METADATA_FILE
+        except (UnicodeDecodeError, json.JSONDecodeError, AttributeError, TypeError, ValueError) as exc:
+            raise InputError(f"{METADATA_FILE}: export_date not readable ({exc}; expected "
+                             '{"export_date": "YYYY-MM-DD"})') from None
+    if hoso is not None and "NgayXuat" in hoso.decoded:
+        values = hoso.decoded["NgayXuat"].values
+        if (~np.isnat(values)).any():
+            return pd.Timestamp(values[~np.isnat(values)].max()), "hoso.NgayXuat"
+    return None, None
 
 
 # --------------------------------------------------------------------------- the result
@@ -968,6 +1085,8 @@ class DossierData:
     fingerprint: str
     is_sample: bool
     meta: dict = field(default_factory=dict)
+    export_date: pd.Timestamp | None = None   # when the export was made (spec §5 R9)
+    export_date_source: str | None = None     # "command line", "metadata.json" or "hoso.NgayXuat"
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{t}={len(getattr(self, t))}" for t in self.files)
@@ -1005,7 +1124,8 @@ def _fingerprint(files: list[Path], marker: Path) -> str:
     """sha256 over each input file's name and bytes (tables in contract order, then sync payloads),
     then the sample marker."""
     digest = hashlib.sha256()
-    for path in dict.fromkeys([*files, *([marker] if marker.is_file() else [])]):
+    extra = [p for p in (marker, marker.with_name(METADATA_FILE)) if p.is_file()]
+    for path in dict.fromkeys([*files, *extra]):
         digest.update(path.name.encode() + b"\0")
         with path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
@@ -1049,11 +1169,13 @@ def _beside_table(payload: SyncTable, raw: pa.Table, row_numbers: np.ndarray | N
                      np.concatenate([before, payload.replaced]), payload.keep_blank)
 
 
-def load_dossiers(folder: str | Path, *, column_names: str | Path | None = None) -> DossierData:
+def load_dossiers(folder: str | Path, *, column_names: str | Path | None = None,
+                  export_date=None) -> DossierData:
     """Load and check a data folder in the chiso data contract (rules in the module docstring).
 
     ``column_names``: a header-alias file (same layout as ``params/columns.yaml``) whose
-    names are accepted in addition to those of ``params/columns.yaml``.
+    names are accepted in addition to those of ``params/columns.yaml``. ``export_date``:
+    when the export was made, if not recorded in the folder (spec §5 R9, see :func:`_export_date`).
 
     >>> data = load_dossiers("data/sample")
     >>> data.quality
@@ -1069,6 +1191,7 @@ def load_dossiers(folder: str | Path, *, column_names: str | Path | None = None)
     files = _find_files(folder, contract, SYNC_TABLES if payloads else ())
     checked: dict[str, _Rows] = {}
     synced: SyncTables | None = None
+    exported, exported_from = _export_date(folder, None, export_date)
     for table, spec in contract.tables.items():
         path, payload = files.get(table), None
         if table in SYNC_TABLES and payloads:
@@ -1088,16 +1211,26 @@ def load_dossiers(folder: str | Path, *, column_names: str | Path | None = None)
                 raw, row_numbers = payload.raw, payload.row_numbers
         files[table] = path
         rows = checked[table] = _Rows(spec, path, raw, row_numbers, yes_if_present, contract, payload)
+        _check_not_empty(rows, checked)
+        if table == "hoso" and exported is None:
+            exported, exported_from = _export_date(folder, rows, None)
+        _set_aside_after(rows, *_export_limit(exported, contract))
+        if table == "hoso" and "NgayHenTra" in rows.decoded:
+            _set_aside_before(rows, "NgayHenTra", rows.decoded["NgayTiepNhan"].values, DUE_BEFORE_RECEPTION)
+        if table == "pakn" and "NgayXuLyXong" in rows.decoded:
+            _set_aside_before(rows, "NgayXuLyXong", rows.decoded["NgayTiepNhan"].values, HANDLED_BEFORE_RECEIVED)
         positions = {column: _positions(rows.key_values(column), checked[target], contract.tables[target].key)
                      for column, target in spec.references.items()}
-        if table == "hoso_su_kien":
-            _set_aside_reception_after_end(checked["hoso"], rows, positions["MaHoSo"], contract)
         for column, target in spec.references.items():
             _set_aside_unreferenced(rows, column, positions[column], checked[target])
         if spec.key:
             _set_aside_duplicates(rows)
         if table == "donvi":
             _set_aside_unusable_unit_codes(rows)
+            _set_aside_orphan_units(rows, contract)
+        if table == "hoso_su_kien":
+            _set_aside_events_before_reception(checked["hoso"], rows, positions["MaHoSo"])
+            _set_aside_repeated_events(rows, positions["MaHoSo"])
 
     frames: dict[str, pd.DataFrame] = {}
     quality, set_aside = [], []
@@ -1132,4 +1265,13 @@ def load_dossiers(folder: str | Path, *, column_names: str | Path | None = None)
         set_aside=set_aside_frame[SET_ASIDE_COLUMNS],
         files=dict(files), fingerprint=_fingerprint([*files.values(), *payloads], marker),
         is_sample=marker.is_file(), meta=_sample_meta(marker),
+        export_date=exported, export_date_source=exported_from,
     )
+
+
+def _check_not_empty(rows: _Rows, checked: dict[str, _Rows]) -> None:
+    """An events table with no rows while dossiers exist is an error (spec §5 R11), not a report
+    of zeros (a units table with no accepted rows is checked after loading)."""
+    if rows.spec.name == "hoso_su_kien" and rows.n == 0 and checked["hoso"].n > 0:
+        raise InputError(f"{rows.path.name}: no events, but {checked['hoso'].path.name} has {checked['hoso'].n} "
+                         "dossiers (expected each dossier's processing events; an export cut short?)")

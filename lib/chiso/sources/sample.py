@@ -65,10 +65,11 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import yaml
 
+from chiso.codes import EVENTS, STATUS
 from chiso.errors import ChisoError
 from chiso.paths import params_dir
 from chiso.period import Period
-from chiso.sources.dossiers import SAMPLE_MARKER, TABLE_SUFFIXES
+from chiso.sources.dossiers import METADATA_FILE, SAMPLE_MARKER, TABLE_SUFFIXES
 from chiso.workdays import WorkingCalendar
 
 SCALES = {"small": 0.05, "full": 1.0}
@@ -87,10 +88,8 @@ NEVER = np.datetime64("NaT", "s")
 
 # Dossier ends (one per dossier), in the order of the distribution keys.
 RESULT, REJECTED, STOPPED, WITHDRAWN, STUCK, WITHDRAWN_EARLY = range(6)
-EVENT_ORDER = ("TIEP_NHAN", "CHUYEN_BUOC", "YEU_CAU_BO_SUNG", "HOAN_THANH_BO_SUNG", "TAM_DUNG", "TIEP_TUC",
-               "XU_LY_XONG", "TRA_KET_QUA", "TU_CHOI", "DUNG_XU_LY", "RUT_HO_SO")
+EVENT_ORDER = EVENTS.kinds  # the contract's event kinds (params/contract.yaml), codes = positions
 EVENT = {name: code for code, name in enumerate(EVENT_ORDER)}
-TERMINAL_EVENTS = ("XU_LY_XONG", "TRA_KET_QUA", "TU_CHOI", "DUNG_XU_LY", "RUT_HO_SO")  # a dossier's end
 
 
 def parse_scale(scale) -> float:
@@ -145,6 +144,9 @@ def write_sample(out_dir, year: int = 2026, scale="small", seed: int = 766, fmt:
     if period is not None:
         marker["period"] = period.code
     (out / SAMPLE_MARKER).write_text(json.dumps(marker, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    # the export date (spec §5 R9): the export is made at the end of the period (or year)
+    exported_on = (period.end if period is not None else Period.parse(str(year)).end).date().isoformat()
+    (out / METADATA_FILE).write_text(json.dumps({"export_date": exported_on}) + "\n", encoding="utf-8")
     counts = {name: table.num_rows for name, table in tables.items()}
     exported = year if period is None else f"{period.code} export"
     return (f"{out}: {province['name']}, {exported}, scale {scale_label} (×{factor:g}), seed {seed} — "
@@ -591,7 +593,7 @@ class _Generator:
         # Channel: online where the unit offers the procedure online, at the unit's rate.
         online = (self.pair_level[pair] < 2) & (rng.random(n) < self.rate["online"][unit])
         postal = ~online & (rng.random(n) < self.dist["processing"]["postal"])
-        channel = np.where(online, 2, np.where(postal, 3, 1)).astype(np.int8)
+        channel = np.where(online, STATUS.online_channel, np.where(postal, 3, 1)).astype(np.int8)
         low, high = self.dist["processing"]["online_wait_hours"]
         before = np.where(online, (low + rng.random(n) * (high - low)) * 3600,
                           np.where(postal, rng.integers(1, 4, n) * DAY_SECONDS, 0))
@@ -621,7 +623,7 @@ class _Generator:
         shares = np.cumsum([p["rejected"], p["stopped"], p["withdrawn"], p["stuck"]])
         end_kind = np.searchsorted(shares, rng.random(n), side="right")
         end_kind = np.where(end_kind < len(shares), end_kind + 1, RESULT)
-        early_withdrawal = (channel == 2) & (rng.random(n) < p["withdrawn_before_acceptance"])
+        early_withdrawal = (channel == STATUS.online_channel) & (rng.random(n) < p["withdrawn_before_acceptance"])
         end_kind[early_withdrawal] = WITHDRAWN_EARLY
 
         # Finish: early within the legal time, or late, at the unit's on-time rate (less the
@@ -652,6 +654,8 @@ class _Generator:
         step_time = np.stack([first_step] + [self._between(first_step, finish, fractions[:, j])
                                              for j in range(fractions.shape[1])], axis=1)
         step_time = np.maximum.accumulate(step_time, axis=1)
+        # one second apart at least: two steps at one instant would be one event (spec §5 R5)
+        step_time = step_time + np.arange(step_time.shape[1]) * SECOND
 
         # Supplement requests (none, one or two) and pauses; the citizen's and paused time in whole days.
         draw = rng.random(n)
@@ -750,7 +754,7 @@ class _Generator:
         overdue = d.late | (d.requests == 2)
         rated = has_result & (rng.random(n) < ratings["rated"])
         unhappy = rng.random(n) < np.where(overdue, ratings["unsatisfied_late"], ratings["unsatisfied_on_time"])
-        rating = np.where(rated, np.where(unhappy, "KHONG_HAI_LONG", "HAI_LONG"), None)
+        rating = np.where(rated, np.where(unhappy, STATUS.unsatisfied_rating, "HAI_LONG"), None)
         started = d.shifted(d.step_time[:, 0])
         started_known = (accepted & (d.step_time[:, 0] <= d.cutoff) & (started <= self.export_end)
                          & (rng.random(n) < p["processing_start_recorded"]))
@@ -771,6 +775,14 @@ class _Generator:
             "KhoDuLieuCaNhan": accepted & (rng.random(n) < rate["personal_store"]),
             "DuLieuDanCu": accepted & c.citizen[d.proc] & (rng.random(n) < rate["population_data"]),
             "KetQuaDienTu": e_result,
+            # dates of the facts (spec §5 R9): the e-result and the rating come with the
+            # decision, the payment with the reception; the export's date on every row
+            "NgayCoKetQuaDienTu": _timestamps(np.where(e_result, decided_at, NEVER)),
+            "NgayDanhGia": _timestamps(np.where(rated, decided_at, NEVER)),
+            "NgayThanhToan": _timestamps(np.where(paid, d.received, NEVER)),
+            "NgayXuat": _timestamps(np.full(n, self.export_end.astype("datetime64[D]").astype("datetime64[s]"))),
+            # the sample's one-stop system gives no new due date after a supplement (R6)
+            "NgayHenTraMoi": _timestamps(np.full(n, NEVER)),
             "PhiLePhi": fee,
             "ThanhToanTrucTuyen": paid_where,
             "DanhGia": pa.array(rating, pa.string()),
@@ -886,7 +898,7 @@ class _Generator:
         if self.export_start == self.year_start and self.export_end == self.year_end:
             return None
         d, e = self.dossiers, self.events
-        ended = np.isin(e.kind, [EVENT[kind] for kind in TERMINAL_EVENTS]) & (e.time < self.export_start)
+        ended = np.isin(e.kind, [EVENT[kind] for kind in EVENTS.terminal]) & (e.time < self.export_start)
         closed_before = np.zeros(len(d), bool)
         closed_before[e.dossier[ended]] = True
         return (d.received <= self.export_end) & ((d.received >= self.export_start) | ~closed_before)
