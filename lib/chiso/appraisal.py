@@ -60,7 +60,8 @@ import yaml
 
 from chiso.formatting import fold_diacritics
 from chiso.indicators.common import Context
-from chiso.indicators.timeline import KIND, TERMINAL_KINDS, dossier_outcomes, event_table
+from chiso.codes import EVENTS
+from chiso.indicators.timeline import KIND, dossier_outcomes, event_table
 from chiso.methodology import Methodology
 from chiso.paths import params_dir
 from chiso.period import Period
@@ -273,7 +274,7 @@ def _late_steps(events: pd.DataFrame, period: Period) -> pd.DataFrame:
     dossier = events["MaHoSo"].to_numpy()
     time = events["time"].to_numpy()
     same_next = np.r_[dossier[1:] == dossier[:-1], False]
-    terminal = events["kind"].isin([KIND[k] for k in TERMINAL_KINDS]).to_numpy()
+    terminal = events["kind"].isin([KIND[k] for k in EVENTS.terminal]).to_numpy()
     finish = np.where(same_next, np.r_[time[1:], np.datetime64("NaT")],
                       np.where(terminal, time, np.datetime64("NaT"))).astype("datetime64[ns]")
     deadline = events["deadline"].to_numpy(dtype="datetime64[ns]")
@@ -285,7 +286,7 @@ def _late_steps(events: pd.DataFrame, period: Period) -> pd.DataFrame:
 
 
 def _supplements(events: pd.DataFrame, period: Period) -> pd.DataFrame:
-    requests = events[events["kind"] == KIND["YEU_CAU_BO_SUNG"]]
+    requests = events[events["kind"] == KIND[EVENTS.supplement_request]]
     number = requests.groupby("MaHoSo", sort=False).cumcount().to_numpy() + 1
     requesters = {
         dossier: ", ".join(f"lần {n}: {c if pd.notna(c) else '?'} ({t:%d/%m/%Y})"
@@ -298,7 +299,7 @@ def _supplements(events: pd.DataFrame, period: Period) -> pd.DataFrame:
 
 
 def _pauses(events: pd.DataFrame, permitted: list[str]) -> pd.DataFrame:
-    pauses = events[events["kind"] == KIND["TAM_DUNG"]]
+    pauses = events[events["kind"] == KIND[EVENTS.pause]]
     wrong = pauses[~permitted_pause(pauses["step"], permitted)]
     detail = ["không ghi lý do" if pd.isna(s) else f"lý do: {s}" for s in wrong["step"]]
     return _rows(wrong, wrong["time"], detail, wrong["event"])
