@@ -396,7 +396,7 @@ def test_export_date_from_metadata_or_column(tmp_path):
                           hoso_su_kien=events_for(2))
     data = load_dossiers(folder)
     assert (data.export_date, data.export_date_source) == (pd.Timestamp("2026-07-01"), "hoso.NgayXuat")
-    (folder / "metadata.json").write_text('{"export_date": "2026-07-02"}', encoding="utf-8")
+    (folder / "_metadata.json").write_text('{"export_date": "2026-07-02"}', encoding="utf-8")
     assert load_dossiers(folder).export_date == pd.Timestamp("2026-07-02")
 
 

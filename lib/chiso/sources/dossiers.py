@@ -74,7 +74,7 @@ Rows set aside (input rows = accepted + set aside, always; checked in code)
     A units table with no rows, or an events table with no rows while dossiers exist, stops
     with an error. A present column is kept even when blank in every row (spec §5 R3: a
     yes/no column then means "no" for every row); only an absent column is "no data".
-    The export date (R9) comes from ``export_date=``, ``metadata.json``'s ``export_date`` or
+    The export date (R9) comes from ``export_date=``, ``_metadata.json``'s ``export_date`` or
     the latest hoso.NgayXuat (:attr:`DossierData.export_date`).
 
     ``row`` is the 1-based data row: the n-th row under the header (CSV and Parquet; blank
@@ -142,7 +142,7 @@ AFTER_EXPORT = "date after the export date"
 IN_THE_FUTURE = "date in the future"
 UNKNOWN_PARENT = "unknown parent unit"
 PARENT_SET_ASIDE = "parent unit set aside"
-METADATA_FILE = "metadata.json"
+METADATA_FILE = "_metadata.json"  # "_": not a sync payload (sources.sync)
 
 SET_ASIDE_COLUMNS = ["table", "file", "row", "column", "value", "reason"]
 QUALITY_COLUMNS = ["table", "file", "rows_read", "accepted", "set_aside"]
@@ -1043,7 +1043,7 @@ def _set_aside_after(rows: _Rows, limit: np.datetime64, reason: str) -> None:
 
 def _export_date(folder: Path, hoso: _Rows | None, given) -> tuple[pd.Timestamp | None, str | None]:
     """The date the export was made (spec §5 R9): given on the command line, else the
-    ``export_date`` of ``metadata.json``, else the latest hoso.NgayXuat."""
+    ``export_date`` of ``_metadata.json``, else the latest hoso.NgayXuat."""
     if given is not None:
         try:
             return pd.Timestamp(given), "command line"
@@ -1086,7 +1086,7 @@ class DossierData:
     is_sample: bool
     meta: dict = field(default_factory=dict)
     export_date: pd.Timestamp | None = None   # when the export was made (spec §5 R9)
-    export_date_source: str | None = None     # "command line", "metadata.json" or "hoso.NgayXuat"
+    export_date_source: str | None = None     # "command line", "_metadata.json" or "hoso.NgayXuat"
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{t}={len(getattr(self, t))}" for t in self.files)
