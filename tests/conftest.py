@@ -12,3 +12,11 @@ REFERENCE_PERIODS = ("2026-08", "2026-Q3")
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
     return REFERENCE
+
+
+@pytest.fixture(scope="session", autouse=True)
+def results_store(tmp_path_factory):
+    """Computed periods go to a temporary results store, not the project's data/results."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CHISO_RESULTS", str(tmp_path_factory.mktemp("results")))
+        yield

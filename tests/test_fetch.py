@@ -12,6 +12,7 @@ from chiso.cli import main
 from chiso.errors import ChisoError, InputError
 from chiso.methodology import load_methodology
 from chiso.period import Period
+from chiso.report.data import trend_periods
 from chiso.sources.fetch import (
     FetchError,
     PortalClient,
@@ -249,14 +250,14 @@ def test_cli_stops_with_one_line_and_exit_2(server, tmp_path, capsys):
 
 def test_dvcqg_source_fetches_what_the_report_needs(server, waits, tmp_path, capsys):
     with client_for(server, waits) as client:
-        folder = fetch_for_report("Phú Thọ", 2026, 3, 4, root=tmp_path, client=client, progress=False)
+        folder = fetch_for_report("Phú Thọ", trend_periods(Period.parse("2026-Q3")), root=tmp_path, client=client, progress=False)
     assert folder == tmp_path / "phu-tho"
     # the quarter is fetched; earlier quarters the portal has no data for are left out, with a note
     assert sorted(p.name for p in folder.iterdir()) == ["2026-Q3"]
     assert "note: 2026-Q2 left out of the trend" in capsys.readouterr().err
     server.requests.clear()
     with client_for(server, waits) as client:
-        fetch_for_report("phu tho", 2026, 3, 4, root=tmp_path, client=client, progress=False)
+        fetch_for_report("phu tho", trend_periods(Period.parse("2026-Q3")), root=tmp_path, client=client, progress=False)
     assert [e for e, _ in server.requests].count("transparency") == 0  # the quarter is complete: not asked again
 
 

@@ -113,7 +113,7 @@ def test_certified_copy_communes(q2):
 def test_report_data_keeps_the_not_applicable_status(tmp_path):
     from chiso.report.data import build_report_data
 
-    rd = build_report_data(f"dossiers:{DATA}", 2026, 2, "qd766-2022", tmp_path / "run")
+    rd = build_report_data(f"dossiers:{DATA}", "2026-Q2", "qd766-2022", tmp_path / "run")
     row = rd.current("indicators").set_index(["unit", "indicator"]).loc[("T00.01", "4.5")]
     assert (row["status"], row["points"]) == ("not_applicable", 2.0)
 
@@ -122,7 +122,7 @@ def test_report_says_when_the_total_lacks_data(tmp_path):
     from chiso.report import text
     from chiso.report.data import build_report_data
 
-    rd = build_report_data(f"dossiers:{DATA}", 2026, 2, "qd766-2022", tmp_path / "run")
+    rd = build_report_data(f"dossiers:{DATA}", "2026-Q2", "qd766-2022", tmp_path / "run")
     summary = text.unit_summary(rd, "T00.01").markdown
     assert "15 chỉ số thành phần (54 điểm) chưa có số liệu" in summary
 
@@ -145,13 +145,13 @@ def test_reports_show_the_input_quality(broken_export, tmp_path):
     from chiso.report import quality
     from chiso.report.data import build_report_data, load_report_data
 
-    build_report_data(f"dossiers:{broken_export}", 2026, 2, "qd766-2022", tmp_path / "public")
+    build_report_data(f"dossiers:{broken_export}", "2026-Q2", "qd766-2022", tmp_path / "public")
     public = "".join(b.markdown for b in quality.input_quality_blocks(load_report_data(tmp_path / "public" / "_data")))
     assert "| Hồ sơ \\(hoso\\) | hoso\\.csv | 15 | 13 | 2 |" in public
     assert "ngày giờ không đọc được" in public and "đơn vị không có trong danh mục" in public
     assert "T99" not in public and "2026\\-13" not in public  # no cell value in the public edition
 
-    build_report_data(f"dossiers:{broken_export}", 2026, 2, "qd766-2022", tmp_path / "internal", edition="internal")
+    build_report_data(f"dossiers:{broken_export}", "2026-Q2", "qd766-2022", tmp_path / "internal", edition="internal")
     internal = "".join(b.markdown for b in quality.input_quality_blocks(load_report_data(tmp_path / "internal" / "_data")))
     assert "T99\\.999" in internal and "2026\\-13\\-06 08\\:00" in internal
 
@@ -189,7 +189,7 @@ def test_summary_and_site_say_which_indicators_lack_data(tmp_path):
     from chiso.report import site, text
     from chiso.report.data import build_report_data
 
-    rd = build_report_data(f"dossiers:{DATA}", 2026, 2, "qd766-2022", tmp_path / "run")
+    rd = build_report_data(f"dossiers:{DATA}", "2026-Q2", "qd766-2022", tmp_path / "run")
     coverage = text.data_coverage(rd)
     assert coverage.startswith("chưa có số liệu: 1.1, 1.2, 1.3, 3.1")
     assert "(mọi đơn vị)" in coverage

@@ -79,12 +79,12 @@ def test_missing_report_data_is_a_clear_error(tmp_path):
 @pytest.mark.parametrize("source", ["nonsense", "official:", "dossiers", "sample:x"])
 def test_bad_source(source, tmp_path):
     with pytest.raises(ChisoError, match="not understood"):
-        build_report_data(source, 2026, 2, "qd766-2022", tmp_path)
+        build_report_data(source, "2026-Q2", "qd766-2022", tmp_path)
 
 
 def test_bad_edition(tmp_path):
     with pytest.raises(ChisoError, match="edition"):
-        build_report_data("sample", 2026, 2, "qd766-2022", tmp_path, edition="secret")
+        build_report_data("sample", "2026-Q2", "qd766-2022", tmp_path, edition="secret")
 
 
 # -- official results (the real DVCQG reference responses) ---------------------------------------
@@ -92,7 +92,7 @@ def test_bad_edition(tmp_path):
 
 @pytest.fixture(scope="module")
 def official(reference_dir, tmp_path_factory):
-    return build_report_data(f"official:{reference_dir}", 2026, 3, "qd766-2022",
+    return build_report_data(f"official:{reference_dir}", "2026-Q3", "qd766-2022",
                              tmp_path_factory.mktemp("official"))
 
 
@@ -122,17 +122,17 @@ def test_official_online_block_is_shown_as_published(official):
 
 def test_official_wrong_quarter_names_the_folders(reference_dir, tmp_path):
     with pytest.raises(InputError, match="no subfolder for 2026-Q2 .*found: 2026-08, 2026-Q3"):
-        build_report_data(f"official:{reference_dir}", 2026, 2, "qd766-2022", tmp_path)
+        build_report_data(f"official:{reference_dir}", "2026-Q2", "qd766-2022", tmp_path)
 
 
 def test_official_trend_from_period_folders(reference_dir, tmp_path):
     shutil.copytree(reference_dir / "2026-Q3", tmp_path / "in" / "2026-Q3")
     shutil.copytree(reference_dir / "2026-08", tmp_path / "in" / "2026-Q2")  # stands in for Q2
-    rd = build_report_data(f"official:{tmp_path / 'in'}", 2026, 3, "qd766-2022", tmp_path / "run")
+    rd = build_report_data(f"official:{tmp_path / 'in'}", "2026-Q3", "qd766-2022", tmp_path / "run")
     assert rd.meta["periods"] == ["2026-Q2", "2026-Q3"] and rd.previous_period == "2026-Q2"
     assert set(rd.totals["period"]) == {"2026-Q2", "2026-Q3"}
     # One period's six files directly in the folder: that period only.
-    single = build_report_data(f"official:{reference_dir / '2026-Q3'}", 2026, 3, "qd766-2022", tmp_path / "one")
+    single = build_report_data(f"official:{reference_dir / '2026-Q3'}", "2026-Q3", "qd766-2022", tmp_path / "one")
     assert single.meta["periods"] == ["2026-Q3"]
 
 
@@ -185,7 +185,7 @@ def dossier_source(monkeypatch, tmp_path):
 
 
 def test_dossiers_internal_drilldown(dossier_source, tmp_path):
-    rd = build_report_data(dossier_source, 2026, 2, "qd766-2022", tmp_path / "run", edition="internal")
+    rd = build_report_data(dossier_source, "2026-Q2", "qd766-2022", tmp_path / "run", edition="internal")
     assert rd.meta["periods"] == ["2026-Q1", "2026-Q2"]  # Q4 2025 and Q3 2025 had no dossier
     assert rd.meta["input_fingerprint"] == "f" * 64 and rd.meta["province"] == "Tỉnh Mẫu"
     assert rd.meta["source_kind"] == "dossiers" and not rd.is_sample
@@ -206,20 +206,20 @@ def test_dossiers_internal_drilldown(dossier_source, tmp_path):
 def test_a_quarter_with_few_dossiers_is_not_in_the_trend(dossier_source, tmp_path):
     data = chiso.sources.dossiers.load_dossiers(None)
     data.hoso = data.hoso[data.hoso["MaHoSo"] != "e"]  # Q1: 1 dossier against 3 in Q2
-    rd = build_report_data(dossier_source, 2026, 2, "qd766-2022", tmp_path / "run")
+    rd = build_report_data(dossier_source, "2026-Q2", "qd766-2022", tmp_path / "run")
     assert rd.meta["periods"] == ["2026-Q2"] and rd.previous_period is None
 
 
 def test_a_sample_folder_is_reported_as_sample(dossier_source, monkeypatch, tmp_path):
     data = chiso.sources.dossiers.load_dossiers(None)
     monkeypatch.setattr(data, "is_sample", True)
-    rd = build_report_data(dossier_source, 2026, 2, "qd766-2022", tmp_path / "run")
+    rd = build_report_data(dossier_source, "2026-Q2", "qd766-2022", tmp_path / "run")
     assert rd.is_sample and rd.meta["source_kind"] == "sample"
     assert rd.meta["source_label"].startswith("Dữ liệu mẫu")
 
 
 def test_dossiers_public_data_holds_no_official_identity(dossier_source, tmp_path):
-    rd = build_report_data(dossier_source, 2026, 2, "qd766-2022", tmp_path / "run")
+    rd = build_report_data(dossier_source, "2026-Q2", "qd766-2022", tmp_path / "run")
     assert rd.overdue is None
     data_dir = tmp_path / "run" / "_data"
     for path in data_dir.glob("*.parquet"):
@@ -238,16 +238,16 @@ def test_sample_is_generated_once_and_reported_as_sample(monkeypatch, tmp_path):
     import chiso.report.data
 
     monkeypatch.setattr(chiso.report.data, "SAMPLE_ROOT", tmp_path / "sample")
-    rd = build_report_data("sample", 2026, 2, "qd766-2022", tmp_path / "run", scale="0.005")
+    rd = build_report_data("sample", "2026-Q2", "qd766-2022", tmp_path / "run", scale="0.005")
     folder = tmp_path / "sample" / "2026-0.005-766"
     assert (folder / "_sample.json").is_file() and not folder.with_name("2026-0.005-766.partial").exists()
     assert rd.is_sample and rd.meta["source_label"].startswith("Dữ liệu mẫu")
     assert rd.meta["periods"][-1] == "2026-Q2"
     stamp = (folder / "_sample.json").stat().st_mtime_ns
-    build_report_data("sample", 2026, 3, "qd766-2022", tmp_path / "run", scale="0.005")
+    build_report_data("sample", "2026-Q3", "qd766-2022", tmp_path / "run", scale="0.005")
     assert (folder / "_sample.json").stat().st_mtime_ns == stamp  # reused, not regenerated
     # another year: its own sample, the 2026 one untouched
-    earlier = build_report_data("sample", 2025, 2, "qd766-2022", tmp_path / "run", scale="0.005")
+    earlier = build_report_data("sample", "2025-Q2", "qd766-2022", tmp_path / "run", scale="0.005")
     assert earlier.meta["periods"][-1] == "2025-Q2"
     assert (tmp_path / "sample" / "2025-0.005-766" / "_sample.json").is_file()
     assert (folder / "_sample.json").stat().st_mtime_ns == stamp

@@ -142,10 +142,17 @@ def _parser() -> argparse.ArgumentParser:
         "report",
         help="build the reports for a period",
         description="Compute the index once, then render one report per unit (papermill, parallel warm "
-        "kernels), the province summary, the Excel ranking and the static site under reports/<year>-Q<q>/.",
+        "kernels), the province summary, the Excel ranking and the static site under reports/<period>/ "
+        "(reports/2026/, reports/2026-11/, reports/2026-Q4/, reports/2026-Q4-den-2026-12-15/ for a "
+        "self-assessment; -noibo for the internal edition).",
     )
+    p.add_argument("--period", help="2026 (year), 2026-11 (month) or 2026-Q4 (quarter); or use --year with "
+                   "--quarter / --month (--year alone: the year)")
+    p.add_argument("--as-of", metavar="DATE", help="self-assessment: the period cut at this date (every deadline "
+                   "judged at it), e.g. 2026-12-15")
     p.add_argument("--year", type=int, default=2026)
-    p.add_argument("--quarter", type=int, required=True, choices=[1, 2, 3, 4])
+    p.add_argument("--quarter", type=int, choices=[1, 2, 3, 4])
+    p.add_argument("--month", type=int, choices=range(1, 13), metavar="{1..12}")
     p.add_argument("--source", default="sample",
                    help="sample (default), official:DIR, dossiers:DIR or dvcqg:PROVINCE (fetches the quarter and "
                         "the trend's earlier quarters into data/official/<province>/ when missing)")
@@ -252,12 +259,14 @@ def _report(args) -> int:
     from chiso.report.runner import run_report
 
     if args.source.startswith("dvcqg:"):
-        from chiso.report.data import TREND_QUARTERS
+        from chiso.report.data import trend_periods
+        from chiso.report.request import ReportRequest
         from chiso.sources.fetch import fetch_for_report
 
+        periods = trend_periods(ReportRequest.from_args(args).period)
         with _portal_client(args) as client:
-            folder = fetch_for_report(args.source.partition(":")[2], args.year, args.quarter, TREND_QUARTERS,
-                                      client=client, progress=sys.stderr.isatty())
+            folder = fetch_for_report(args.source.partition(":")[2], periods, client=client,
+                                      progress=sys.stderr.isatty())
         args.source = f"official:{folder}"
 
     return run_report(args)

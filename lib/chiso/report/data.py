@@ -29,15 +29,22 @@ from: shown as "chưa có số liệu", never as 0), ``not_scored`` (2.2), ``not
 (commune-level policy of the methodology) and ``official`` (the online-services block
 3.1–3.3 from official results: DVCQG's points, not recomputed).
 
-Period coverage (trend, change since the previous quarter): the quarter asked for and,
-where data exists, the three quarters before it — from the same dossier data (a quarter
-is covered when at least half as many dossiers were received in it as in the reported
-quarter, see :data:`MIN_TREND_SHARE`), or from the official folder's per-period
-subfolders (``2026-Q2/``, ...).
+Periods: a month, a quarter or a year, possibly cut at an as-of date (self-assessment).
+The reported period's rows carry its key (``2026-Q3``, ``2026``, ``2026-Q4-den-2026-12-15``);
+``meta`` states the period, its start and its cut-off (``period_end``, ``cutoff``).
+
+Period coverage (trend, change since the previous period): the period asked for and,
+where data exists, the comparable periods before it (:func:`trend_periods`: the three
+months / quarters / years before it; for a year also its quarters) — from the same dossier
+data (a period is covered when at least half as many dossiers were received in it as in the
+reported period, per part for a year's quarters, see :data:`MIN_TREND_SHARE`), or from the
+official folder's per-period subfolders (``2026-08/``, ``2026-Q2/``, ``2026/``: month,
+quarter and year responses are read the same way). Each covered period is computed once
+and kept in the results store (:mod:`chiso.results`): the next report that shows it reads it.
 
 Example
 -------
->>> rd = build_report_data("official:tests/data/dvcqg-phu-tho-2026", 2026, 3,
+>>> rd = build_report_data("official:tests/data/dvcqg-phu-tho-2026", "2026-Q3",
 ...                        "qd766-2022", Path("reports/2026-Q3"))      # doctest: +SKIP
 >>> rd = load_report_data("reports/2026-Q3/_data")                      # doctest: +SKIP
 >>> rd.current("totals").query("level == 'department'")[["name", "total", "rank"]].head(2)  # doctest: +SKIP
@@ -62,6 +69,7 @@ from chiso.errors import ChisoError, InputError
 from chiso.methodology import Methodology, load_methodology
 from chiso.paths import PROJECT_ROOT
 from chiso.period import Period
+from chiso.results import ResultsStore
 from chiso.scoring import group_scores, numerator_to_full, unit_scores
 from chiso.sources.geo import Geometry, geometry_summary, geometry_table, resolve_geometry
 from chiso.sources.official import ONLINE_BLOCK, indicator_order
@@ -74,7 +82,8 @@ INPUT_QUALITY_TABLES = ("input_quality", "set_aside_reasons")
 # Staff-level drill-down and the rows set aside with their raw values: internal edition only.
 INTERNAL_TABLES = ("overdue", "supplements", "pauses", "late_pakn", "set_aside")
 MAP_TABLES = ("geometry",)
-TREND_QUARTERS = 4
+# A report's trend: the period and up to three comparable periods before it.
+TREND_PERIODS = 4
 # An earlier quarter of dossier data counts as covered when at least half as many
 # dossiers were received in it as in the reported quarter. An export that starts later
 # still holds the few older dossiers that were open when it starts: their quarter is
@@ -116,12 +125,12 @@ class ReportData:
 
     @property
     def period(self) -> str:
-        """Code of the reported quarter, e.g. ``2026-Q2``."""
+        """Key of the reported period, e.g. ``2026-Q2``, ``2026``, ``2026-Q4-den-2026-12-15``."""
         return self.meta["period"]
 
     @property
     def previous_period(self) -> str | None:
-        """Code of the quarter before, when the data covers it."""
+        """Code of the period of the same kind before, when the data covers it."""
         code = Period.parse(self.period).previous().code
         return code if code in self.meta["periods"] else None
 
@@ -156,34 +165,38 @@ class ReportData:
 
 def build_report_data(
     source: str,
-    year: int,
-    quarter: int,
+    period: Period | str,
     methodology: Methodology | str | Path,
     out_dir: Path,
     scale: str = "small",
     edition: str = "public",
     geo: str | Path | None = None,
+    store: ResultsStore | None = None,
 ) -> ReportData:
-    """Compute the quarter (and up to 3 quarters before it) and store it in ``out_dir/_data``.
+    """Compute the period (and the comparable periods before it) and store it in ``out_dir/_data``.
 
-    ``source`` is ``sample`` (generated under ``data/sample/<year>-<scale>-766/`` on first use),
-    ``dossiers:DIR`` (a data folder in the data contract) or ``official:DIR`` (DVCQG
-    responses: the six files of one period, or one subfolder per period). ``geo``: the
-    communes' map file (else ``params/geo/``, or the sample's fictional map:
-    :func:`chiso.sources.geo.resolve_geometry`).
+    ``period``: a :class:`Period` or its key (``2026-Q2``, ``2026-11``, ``2026``,
+    ``2026-Q4-den-2026-12-15``). ``source`` is ``sample`` (generated under
+    ``data/sample/<year>-<scale>-766/`` on first use), ``dossiers:DIR`` (a data folder in the
+    data contract) or ``official:DIR`` (DVCQG responses: the six files of one period, or one
+    subfolder per period). ``geo``: the communes' map file (else ``params/geo/``, or the
+    sample's fictional map: :func:`chiso.sources.geo.resolve_geometry`). ``store``: where
+    computed periods are kept (default :meth:`ResultsStore.default`).
     """
     if edition not in ("public", "internal"):
         raise ChisoError(f"edition {edition!r} not understood: expected public or internal")
     if not isinstance(methodology, Methodology):
         methodology = load_methodology(methodology)
-    period = Period.quarter(year, quarter)
+    if not isinstance(period, Period):
+        period = Period.parse(period)
+    store = store or ResultsStore.default()
     kind, location = _parse_source(source)
     extra_tables: dict[str, pd.DataFrame] = {}  # input quality; drill-down (internal edition)
     if kind == "official":
-        scored, units, fingerprint, province = _official_periods(location, period, methodology)
+        scored, units, fingerprint, province = _official_periods(location, period, methodology, store)
     else:
-        folder = _sample_folder(scale, year) if kind == "sample" else location
-        scored, units, fingerprint, province, data = _computed_periods(folder, period, methodology)
+        folder = _sample_folder(scale, period.year) if kind == "sample" else location
+        scored, units, fingerprint, province, data = _computed_periods(folder, period, methodology, store)
         # A folder written by the sample generator is sample data, however it was named.
         kind = "sample" if data.is_sample else "dossiers"
         if edition == "internal":
@@ -229,12 +242,16 @@ def assemble_report_data(
          for code, g in groups.groupby("period", sort=False)],
         ignore_index=True,
     )[["period", "unit", "name", "level", "total", "band", "band_code", "rank", "rank_of"]]
-    codes = sorted(scored, key=lambda c: Period.parse(c).start)
+    codes = sorted(scored, key=_chronological)
     meta = {
-        "period": period.code,
+        "period": period.key,
+        "period_kind": period.kind,
         "period_label": period.label_vi,
         "period_start": f"{period.start:%d/%m/%Y}",
         "period_end": f"{period.end:%d/%m/%Y}",
+        "period_full_end": f"{period.full_end:%d/%m/%Y}",
+        "as_of": None if period.as_of is None else f"{period.as_of:%d/%m/%Y}",
+        "cutoff": period.cutoff_label,
         "periods": codes,
         "period_labels": {c: Period.parse(c).label_vi for c in codes},
         "source_kind": source_kind,
@@ -303,29 +320,52 @@ def _sample_folder(scale: str, year: int) -> Path:
     return folder
 
 
-def _trend_periods(period: Period) -> list[Period]:
-    """The quarter and the three before it, oldest first."""
-    return [period.previous(n) for n in range(TREND_QUARTERS - 1, 0, -1)] + [period]
+def trend_periods(period: Period) -> list[Period]:
+    """The comparable periods a report shows besides ``period`` (oldest first), then ``period``:
+    the three months, quarters or years before it (whole periods) and, for a year, its quarters
+    (cut at the as-of date, see :meth:`Period.parts`).
+
+    >>> [p.key for p in trend_periods(Period.parse("2026-11"))]
+    ['2026-08', '2026-09', '2026-10', '2026-11']
+    >>> [p.key for p in trend_periods(Period.parse("2026", as_of="2026-08-10"))]
+    ['2023', '2024', '2025', '2026-Q1', '2026-Q2', '2026-Q3-den-2026-08-10', '2026-den-2026-08-10']
+    """
+    earlier = [period.whole.previous(n) for n in range(TREND_PERIODS - 1, 0, -1)]
+    return earlier + (period.parts() if period.kind == "year" else []) + [period]
 
 
-def _computed_periods(folder: Path, period: Period, methodology: Methodology):
+def _chronological(key: str) -> tuple:
+    """Sort key of period keys: by end, a part before the whole that ends with it (2026-Q4, 2026)."""
+    p = Period.parse(key)
+    return (p.end, -p.start.value)
+
+
+def _computed_periods(folder: Path, period: Period, methodology: Methodology, store: ResultsStore):
     from chiso.indicators import compute_scores
     from chiso.sources.dossiers import load_dossiers
 
     data = load_dossiers(folder)
     received = data.hoso["NgayTiepNhan"]
     reported = int(received.between(period.start, period.end).sum())
+    parts = len(period.parts()) or 1
     scored = {}
-    for p in _trend_periods(period):
+    for p in trend_periods(period):
         count = int(received.between(p.start, p.end).sum())
-        if p == period or (count > 0 and count >= MIN_TREND_SHARE * reported):
-            scored[p.code] = compute_scores(data, p, methodology)
+        expected = reported / parts if period.contains(p) else reported
+        if p == period or (count > 0 and count >= MIN_TREND_SHARE * expected):
+            scored[p.key] = store.fetch(data.fingerprint, methodology, p,
+                                        lambda p=p: compute_scores(data, p, methodology))
     units = data.units
     province = units.loc[units["level"] == "province", "name"]
     return scored, units, data.fingerprint, (province.iloc[0] if len(province) else None), data
 
 
-def _official_periods(folder: Path, period: Period, methodology: Methodology):
+def _official_periods(folder: Path, period: Period, methodology: Methodology, store: ResultsStore):
+    """Scores of the period's responses and of the comparable periods' found beside them.
+
+    The responses of a period are the period's own (DVCQG publishes months, quarters and
+    years alike); a cut-off only labels them (the date they were collected up to).
+    """
     from chiso.sources.official import load_official, score_official
 
     per_period = {}
@@ -336,18 +376,20 @@ def _official_periods(folder: Path, period: Period, methodology: Methodology):
             continue  # not a period folder
     if not per_period:
         # The six files of one period, directly in the folder.
-        folders = {period.code: folder}
+        folders = {period: folder}
     elif period.code in per_period:
-        folders = {p.code: per_period[p.code] for p in _trend_periods(period) if p.code in per_period}
+        folders = {p: per_period[p.code] for p in trend_periods(period) if p.code in per_period}
     else:
         raise InputError(
             f"{folder}: no subfolder for {period.code} (found: {', '.join(sorted(per_period))}); "
             f"expected one folder per period named like {period.code}"
         )
     scored, units, province = {}, [], None
-    for code, sub in folders.items():
+    for p, sub in folders.items():
         official = load_official([sub])
-        scored[code] = score_official(official, methodology)
+        files = sorted(sub.glob("*.json"))
+        scored[p.key] = store.fetch(_fingerprint(files, sub), methodology, p,
+                                    lambda official=official: score_official(official, methodology))
         units.append(official.units)
         province = official.province or province  # the latest period's name, like the units
     units = pd.concat(units[::-1], ignore_index=True).drop_duplicates("unit")  # latest names win

@@ -109,7 +109,7 @@ def build_reports(
             # Workers start now, to warm up while the index is computed.
             pool = stack.enter_context(WarmPool(workers, renderers=[renderer]))
         report_data = build_report_data(
-            request.source, request.year, request.quarter, methodology, run_dir,
+            request.source, request.period, methodology, run_dir,
             scale=request.scale, edition=request.edition, geo=request.geo,
         )
         data_seconds = time.perf_counter() - clock

@@ -32,7 +32,7 @@ from chiso.report.colours import ink_on
 from chiso.report.data import ReportData
 from chiso.report.province_tables import ranking_table
 from chiso.report.tables import LEVEL_NAMES, ranked_levels
-from chiso.report.text import SAMPLE_BANNER, data_coverage
+from chiso.report.text import SAMPLE_BANNER, cutoff_text, data_coverage
 
 SITE_DIR = "site"
 SUMMARY_STEM = "tong-hop"
@@ -108,6 +108,7 @@ def write_site(rd: ReportData, run_dir: Path) -> Path:
         map=Markup(choropleth_html(rd, link_prefix="../",
                                    linked={code for code in rd.current("totals")["unit"]
                                            if (run_dir / f"{code}.html").is_file()})),
+        cutoff=cutoff_text(rd.meta),
     )
     out.write_text(page, encoding="utf-8")
     return out
@@ -165,7 +166,7 @@ footer { margin-top: 2rem; color: var(--muted); font-size: .8rem; overflow-wrap:
 {% if internal %}<div class="banner internal" role="note">{{ internal }}</div>{% endif %}
 <header><div>
 <h1>{{ title }}</h1>
-<p>Kỳ đánh giá: {{ meta.period_label }} ({{ meta.period_start }} – {{ meta.period_end }})</p>
+<p>Kỳ đánh giá: {{ meta.period_label }} ({{ meta.period_start }} – {{ meta.period_end }}); số liệu tính đến {{ cutoff }}</p>
 <p>Nguồn số liệu: {{ meta.source_label }}</p>
 <p>Phương pháp: {{ meta.methodology_title }} ({{ meta.methodology_id }}, phiên bản {{ meta.methodology_version }})</p>
 {% if coverage %}<p><strong>Lưu ý về số liệu:</strong> {{ coverage }}</p>{% endif %}

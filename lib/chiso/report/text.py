@@ -44,12 +44,22 @@ def banner(rd: ReportData) -> str | None:
     return SAMPLE_BANNER if rd.is_sample else None
 
 
+def cutoff_text(meta: dict) -> str:
+    """The cut-off every report states: "hết ngày 31/12/2026", or for a self-assessment
+    "hết ngày 15/12/2026 (tự đánh giá; kỳ kết thúc ngày 31/12/2026)"."""
+    text = f"hết ngày {meta['period_end']}"
+    if meta.get("as_of"):
+        text += f" (tự đánh giá; kỳ kết thúc ngày {meta['period_full_end']})"
+    return text
+
+
 def _header_lines(rd: ReportData) -> list[str]:
     meta = rd.meta
     generated = fmt.date_time(pd.Timestamp(meta["generated_at"]).tz_localize(None))
     return [
         f"- **Kỳ đánh giá:** {escape_markdown(meta['period_label'])} "
         f"({escape_markdown(meta['period_start'])} – {escape_markdown(meta['period_end'])})",
+        f"- **Số liệu tính đến:** {escape_markdown(cutoff_text(meta))}",
         f"- **Phương pháp:** {escape_markdown(meta['methodology_title'])} "
         f"({escape_markdown(meta['methodology_id'])}, phiên bản {meta['methodology_version']})",
         f"- **Nguồn số liệu:** {escape_markdown(meta['source_label'])}",

@@ -457,34 +457,34 @@ def _check_province(raw: bytes, province: Province, call: str) -> None:
                          f"not {province.name!r} ({province.department_id})")
 
 
-def fetch_for_report(province: str, year: int, quarter: int, trend_quarters: int, root: Path | None = None,
+def fetch_for_report(province: str, periods: list[Period], root: Path | None = None,
                      client: PortalClient | None = None, progress: bool = True,
                      now: datetime | None = None) -> Path:
-    """``SOURCE=dvcqg:PROVINCE``: make sure ``root/<province>/`` holds the quarter and the
-    ``trend_quarters - 1`` before it, fetching what is missing; returns the folder
-    (``root`` defaults to ``data/official``).
+    """``SOURCE=dvcqg:PROVINCE``: make sure ``root/<province>/`` holds the reported period (the
+    last of ``periods``) and the trend's earlier ones (months, quarters or years alike), fetching
+    what is missing; returns the folder (``root`` defaults to ``data/official``). A cut-off
+    date plays no part: the portal's responses of a period are as of when they are fetched.
 
-    The reported quarter must be fetched; an earlier one that the portal cannot give is
+    The reported period must be fetched; an earlier one that the portal cannot give is
     left out of the trend with a one-line note.
     """
     if not province.strip():
         raise ChisoError("source 'dvcqg:' needs a province: dvcqg:NAME, dvcqg:CODE or dvcqg:DEPARTMENT_ID")
     folder = Path(root or OFFICIAL_ROOT) / province_slug(province)
-    period = Period.quarter(year, quarter)
+    *earlier, period = [p.whole for p in periods]
     check_period_available(period, now)
     own_client = client is None
     client = client or PortalClient()
     try:
-        for steps in range(trend_quarters - 1, -1, -1):
-            p = period.previous(steps) if steps else period
+        for p in [*earlier, period]:
             if _complete(folder / p.code):
                 continue
             try:
                 print(fetch_official(province, p, folder, client, progress, now).summary(), file=sys.stderr)
             except ChisoError as exc:
-                if not steps:
+                if p == period:
                     raise
-                # An earlier quarter the portal cannot give must not stop the report, nor be
+                # An earlier period the portal cannot give must not stop the report, nor be
                 # read half-fetched as part of the trend.
                 shutil.rmtree(folder / p.code, ignore_errors=True)
                 print(f"note: {p.code} left out of the trend: {exc}", file=sys.stderr)
