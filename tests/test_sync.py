@@ -291,3 +291,21 @@ def test_a_broken_json_line_is_set_aside_not_fatal(tmp_path):
     assert len(broken) == 1 and broken.iloc[0]["file"] == "export.jsonl"
     assert broken.iloc[0]["row"] == len(DOSSIERS) + len(PROGRESS) + 2  # its line
     assert "Nguy" not in broken.iloc[0]["value"]  # a broken line may hold personal data: not shown
+
+
+def test_sample_province_from_csv_and_from_sync_payloads_scores_the_same(tmp_path):
+    """`chiso sample --format dvcqg-sync` writes the same province as `--format csv`, with its
+    synced dossiers and their events as payloads (and the unsynced ones as CSV beside them):
+    every unit and sub-indicator gets the same numerator, denominator and points."""
+    scores = {}
+    for fmt in ("csv", "dvcqg-sync"):
+        folder = tmp_path / fmt
+        assert main(["sample", "--out", str(folder), "--scale", "0.01", "--period", PERIOD, "--format", fmt]) == 0
+        assert main(["compute", "--data", str(folder), "--period", PERIOD, "--out", str(tmp_path / f"{fmt}.csv")]) == 0
+        scores[fmt] = pd.read_csv(tmp_path / f"{fmt}.csv", dtype={"unit": str, "indicator": str})
+    assert {p.name for p in (tmp_path / "dvcqg-sync").iterdir()} >= {"DongBoHoSoMC.jsonl", "CapNhatTienDoHoSoMC.jsonl"}
+    assert len(scores["csv"]) == 166 * 22
+    columns = ["unit", "indicator", "numerator", "denominator", "points", "status"]
+    pd.testing.assert_frame_equal(scores["dvcqg-sync"][columns], scores["csv"][columns])
+    data = load_dossiers(tmp_path / "dvcqg-sync")
+    assert data.is_sample and not (data.hoso["DongBoDVCQG"]).all()  # unsynced dossiers came from hoso.csv

@@ -133,7 +133,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int, default=2026)
     p.add_argument("--scale", default="small", help="small (default, quick), full (~450,000 dossiers a quarter) or a number")
     p.add_argument("--seed", type=int, default=766)
-    p.add_argument("--format", choices=["csv", "parquet"], default="parquet")
+    p.add_argument("--format", choices=["csv", "parquet", "dvcqg-sync"], default="parquet",
+                   help="table files, or dvcqg-sync: dossiers and events as DVCQG sync payloads (JSON Lines)")
     p.add_argument("--period", help="write only this period's export (e.g. 2026-Q2, inside --year): the dossiers "
                    "received in it or still open at its start, their events up to its end, its PAKN and announcements")
     p.set_defaults(handler=_sample)

@@ -70,10 +70,11 @@ from chiso.errors import ChisoError
 from chiso.paths import params_dir
 from chiso.period import Period
 from chiso.sources.dossiers import METADATA_FILE, SAMPLE_MARKER, TABLE_SUFFIXES
+from chiso.sources.sync import DOSSIER_FILE, PROGRESS_FILE, write_payloads
 from chiso.workdays import WorkingCalendar
 
 SCALES = {"small": 0.05, "full": 1.0}
-FORMATS = ("parquet", "csv")
+FORMATS = ("parquet", "csv", "dvcqg-sync")
 TABLES = ("donvi", "tthc", "tthc_donvi", "hoso", "hoso_su_kien", "pakn", "congbo")
 LEVELS = ("province", "department", "commune")
 PROVINCE, DEPARTMENT, COMMUNE = range(3)
@@ -114,7 +115,9 @@ def write_sample(out_dir, year: int = 2026, scale="small", seed: int = 766, fmt:
     """Generate the sample province and write it to ``out_dir``; return a one-line summary.
 
     Writes ``<table>.parquet`` (or ``.csv``, UTF-8) for every contract table and
-    ``_sample.json``; table files already in the folder under other extensions are removed
+    ``_sample.json``; ``fmt="dvcqg-sync"`` writes the dossiers and their events as DVCQG
+    sync payloads instead (:func:`chiso.sources.sync.write_payloads`: JSON Lines, with the
+    dossiers never synced as hoso/hoso_su_kien CSV beside them) and the other tables as CSV; table files already in the folder under other extensions are removed
     first (the loader refuses two files for one table). ``period`` (``"2026-Q2"``, a month,
     or a :class:`~chiso.period.Period` inside ``year``) writes only that period's export
     (module docstring); ``_sample.json`` then records it as ``"period"``.
@@ -135,8 +138,15 @@ def write_sample(out_dir, year: int = 2026, scale="small", seed: int = 766, fmt:
     for table in TABLES:
         for suffix in TABLE_SUFFIXES:
             (out / f"{table}{suffix}").unlink(missing_ok=True)
-    for name, table in tables.items():
-        _write_table(table, out / f"{name}.{fmt}", fmt)
+    for payload in (DOSSIER_FILE, PROGRESS_FILE):
+        (out / payload).unlink(missing_ok=True)
+    if fmt == "dvcqg-sync":  # dossiers and events as sync payloads, the rest (and unsynced dossiers) as CSV
+        local = write_payloads(out, tables["hoso"], tables["hoso_su_kien"], tables["donvi"], tables["tthc"])
+        for name, table in {**tables, **local}.items():
+            _write_table(table, out / f"{name}.csv", "csv")
+    else:
+        for name, table in tables.items():
+            _write_table(table, out / f"{name}.{fmt}", fmt)
     province = _province_params()["province"]
     scale_label = scale if isinstance(scale, str) and scale in SCALES else factor
     marker = {"sample": True, "generator": "chiso.sources.sample", "seed": seed, "scale": scale_label,

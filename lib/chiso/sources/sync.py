@@ -682,3 +682,108 @@ class _Builder:
 def _name_key(name: str) -> str:
     """A unit name for matching: no case, diacritics or extra spaces (``"UBND  xã Mẫu Sơn"`` = ``"ubnd xa mau son"``)."""
     return re.sub(r"\s+", " ", fold_diacritics(name).strip().lower())
+
+
+# --------------------------------------------------------------------------- writing (sample province)
+
+DOSSIER_FILE, PROGRESS_FILE = "DongBoHoSoMC.jsonl", "CapNhatTienDoHoSoMC.jsonl"
+
+
+def _compact(times: pd.Series) -> list[str]:
+    """Times as DVCQG writes them: ``yyyyMMddHHmmss``, ``""`` for none."""
+    return times.dt.strftime("%Y%m%d%H%M%S").fillna("").tolist()
+
+
+def write_payloads(out: Path, hoso: pa.Table, events: pa.Table, donvi: pa.Table, tthc: pa.Table,
+                   settings: SyncSettings | None = None) -> dict[str, pa.Table]:
+    """Write contract dossiers and events as sync payloads, the inverse of :func:`read_payloads`.
+
+    Synced dossiers (DongBoDVCQG) go to ``DongBoHoSoMC.jsonl`` (one dossier record a line,
+    HG/TH style) with their events in ``CapNhatTienDoHoSoMC.jsonl``; supplements also go to
+    DanhSachHoSoBoSung (request, completion), as the default ``supplements: list`` reads
+    them. The dossiers never synced and their events are returned as ``hoso`` and
+    ``hoso_su_kien`` tables for the caller to write beside the payloads. Reading the folder
+    back gives the same tables (up to the personal fields' names), so the same scores.
+    """
+    settings = settings or load_sync_settings()
+    status_of = {kind: code for code, kind in reversed(list(settings.status_events.items()))}
+    status_of.update({end: "4" for _, end in settings.waits.values()})  # back to processing
+    synced = pc.fill_null(hoso.column("DongBoDVCQG"), False) if "DongBoDVCQG" in hoso.column_names \
+        else pa.chunked_array([pa.array(np.ones(hoso.num_rows, bool))])
+    local_codes = pc.filter(hoso.column("MaHoSo"), pc.invert(synced))
+    local_events = pc.is_in(events.column("MaHoSo"), value_set=local_codes.combine_chunks())
+    d = hoso.filter(synced).to_pandas()
+    e = events.filter(pc.invert(local_events)).to_pandas()
+    e["_order"] = np.arange(len(e))
+    e = e.sort_values(["MaHoSo", "ThoiDiem", "_order"], kind="stable")
+    e["TrangThai"] = e["SuKien"].map(status_of)
+    names = dict(zip(donvi.column("MaDonVi").to_pylist(), donvi.column("TenDonVi").to_pylist()))
+    procedures = dict(zip(tthc.column("MaTTHC").to_pylist(), tthc.column("TenTTHC").to_pylist()))
+
+    grouped = e.groupby("MaHoSo", sort=False)
+    last_status = grouped["TrangThai"].last().to_dict()
+    first = {kind: e[e["SuKien"] == kind].groupby("MaHoSo")["ThoiDiem"].first() for kind in ("XU_LY_XONG", "TRA_KET_QUA")}
+    supplements: dict[str, list[dict]] = {}
+    waits = e[e["SuKien"].isin(["YEU_CAU_BO_SUNG", "HOAN_THANH_BO_SUNG"])]
+    for code, rows in waits.groupby("MaHoSo", sort=False):
+        items: list[dict] = []
+        for kind, when in zip(rows["SuKien"], _compact(rows["ThoiDiem"])):
+            if kind == "YEU_CAU_BO_SUNG":
+                items.append({"HoSoBoSungId": len(items) + 1, "NgayBoSung": when, "NgayTiepNhanBoSung": ""})
+            elif items and not items[-1]["NgayTiepNhanBoSung"]:
+                items[-1]["NgayTiepNhanBoSung"] = when
+        supplements[code] = items
+
+    columns = {name: d[name] if name in d else pd.Series(pd.NA, index=d.index) for name in (
+        "MaHoSo", "MaTTHC", "MaDonVi", "KenhNop", "SoHoa", "TaiSuDung", "KhoDuLieuCaNhan", "DuLieuDanCu",
+        "KetQuaDienTu", "PhiLePhi", "ThanhToanTrucTuyen", "DanhGia", "HoTenNguoiNop", "SoCCCD", "SoDienThoai")}
+    dates = {name: _compact(pd.to_datetime(d[name])) if name in d else [""] * len(d)
+             for name in ("NgayNop", "NgayTiepNhan", "NgayHenTra", "NgayBatDauXuLy")}
+    ends = {kind: _compact(d["MaHoSo"].map(times)) for kind, times in first.items()}
+    with (out / DOSSIER_FILE).open("wb") as handle:
+        for i, row in enumerate(zip(*(values.tolist() for values in columns.values()))):
+            (code, procedure, unit, channel, digitised, reused, store, population, result, fee, paid, rating,
+             owner, id_number, phone) = row
+            files = []
+            if digitised or store:
+                files.append({"TepDinhKemId": "", "TenTepDinhKem": "Thành phần hồ sơ", "IsDeleted": "False",
+                              "MaThanhPhanHoSo": "", "DuongDanTaiTepTin": f"https://motcua.mau/{code}/1.pdf" if digitised
+                              else "", "DuocSoHoa": "1" if reused else "0", "DuocTaiSuDung": "0",
+                              "DuocLayTuKhoDMQG": "1" if store else "0", "MaKetQuaThayThe": ""})
+            record = {
+                "MaHoSo": code, "MaTTHC": procedure, "TenTTHC": procedures.get(procedure, ""),
+                "KenhThucHien": None if pd.isna(channel) or int(channel) == 1 else str(int(channel)),
+                "ChuHoSo": owner, "SoGiayToChuHoSo": id_number, "SoDienThoai": phone, "LoaiDoiTuong": "1",
+                "DinhDanhCHS": [{"LoaiDinhDanh": "1", "SoDinhDanh": id_number}] if isinstance(id_number, str) else [],
+                "NgayNopHoSo": dates["NgayNop"][i], "NgayTiepNhan": dates["NgayTiepNhan"][i],
+                "NgayHenTra": dates["NgayHenTra"][i], "TrangThaiHoSo": last_status.get(code, "2"),
+                "NgayKetThucXuLy": ends["XU_LY_XONG"][i], "NgayTra": ends["TRA_KET_QUA"][i], "HinhThuc": "0",
+                "DonViXuLy": names.get(unit, ""), "NoiNopHoSo": "2", "HoSoCoThanhPhanSoHoa": "1" if reused else "0",
+                "TaiKhoanDuocXacThucVoiVNeID": "1" if population else "0",
+                "DuocThanhToanTrucTuyen": _text(paid) if _text(paid) in ("1", "2") else "0",
+                "DSKetNoiCSDL": [{"MaCSDL": "7"}],
+                "TaiLieuNop": files,
+                "DanhSachLePhi": [] if pd.isna(fee) else [{"TenPhiLePhi": "Lệ phí", "MaPhiLePhi": "1",
+                                                          "HinhThucThu": "1", "Gia": _text(float(fee)), "LoaiPhiLePhi": "1"}],
+                "DanhSachHoSoBoSung": [{**item, "NgayHenTraTruoc": dates["NgayHenTra"][i],
+                                        "NgayHenTraMoi": dates["NgayHenTra"][i]} for item in supplements.get(code, [])],
+                "DanhSachGiayToKetQua": [{"TenGiayTo": "Kết quả", "MaGiayToKetQua": "KQ.01",
+                                          "DuongDanTepTinKetQua": f"https://motcua.mau/{code}/kq.pdf"}] if result else [],
+            }
+            if dates["NgayBatDauXuLy"][i]:  # not sync fields: carried so that the sample reads back the same
+                record["NgayBatDauXuLy"] = dates["NgayBatDauXuLy"][i]
+            if isinstance(rating, str):
+                record["DanhGia"] = rating
+            handle.write(orjson.dumps(record) + b"\n")
+    step_dates = {name: _compact(pd.to_datetime(e[name])) if name in e else [""] * len(e)
+                  for name in ("ThoiDiem", "HanBuoc")}
+    officials = e["MaCanBo"].tolist() if "MaCanBo" in e else [None] * len(e)
+    steps = e["BuocXuLy"].tolist() if "BuocXuLy" in e else [None] * len(e)
+    with (out / PROGRESS_FILE).open("wb") as handle:
+        for code, status, when, official, step, deadline in zip(e["MaHoSo"].tolist(), e["TrangThai"].tolist(),
+                                                                step_dates["ThoiDiem"], officials, steps,
+                                                                step_dates["HanBuoc"]):
+            handle.write(orjson.dumps({"MaHoSo": code, "NguoiXuLy": official, "ChucDanh": "", "ThoiDiemXuLy": when,
+                                       "PhongBanXuLy": "", "NoiDungXuLy": step, "TrangThai": status,
+                                       "NgayBatDau": "", "NgayKetThucTheoQuyDinh": deadline}) + b"\n")
+    return {"hoso": hoso.filter(pc.invert(synced)), "hoso_su_kien": events.filter(local_events)}
