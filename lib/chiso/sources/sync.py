@@ -20,7 +20,7 @@ Files
 Mapping (choices where the sources disagree are settings in ``params/sync.yaml``)
     hoso: MaHoSo; MaTTHC (the catalogue's code, or its national part ``1.001234`` of
     ``1.001234.000.00.00.H44``); MaDonVi (below); KenhNop = KenhThucHien (blank = in person);
-    NgayNop = NgayNopHoSo; NgayTiepNhan; NgayHenTra (or the last supplement's NgayHenTraMoi);
+    NgayNop = NgayNopHoSo; NgayTiepNhan; NgayHenTra; NgayHenTraMoi = the last supplement's;
     NgayBatDauXuLy and DanhGia when a record carries them; DongBoDVCQG = yes (the record was
     synced); SoHoa, TaiSuDung, KhoDuLieuCaNhan from the ``TaiLieuNop`` flags; DuLieuDanCu from
     TaiKhoanDuocXacThucVoiVNeID / DSKetNoiCSDL; KetQuaDienTu from DanhSachGiayToKetQua;
@@ -68,6 +68,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
+from chiso.codes import EVENTS
 from chiso.errors import ChisoError, InputError
 from chiso.formatting import fold_diacritics
 from chiso.paths import params_dir
@@ -92,6 +93,7 @@ class SyncSettings:
     """``params/sync.yaml``: how payload fields become contract columns (see that file)."""
 
     status_events: dict[str, str]
+    step_event: str
     waits: dict[str, tuple[frozenset[str], str]]
     supplements: str
     dossier_end_events: dict[str, dict[str, tuple[str, ...]]]
@@ -118,8 +120,14 @@ def load_sync_settings(path: str | Path | None = None) -> SyncSettings:
     for name, allowed in SyncSettings.CHOICES.items():
         if doc.get(name) not in allowed:
             raise ChisoError(f"{path}: {name}: {doc.get(name)!r} is not one of {', '.join(allowed)}")
+    kinds = [*doc["status_events"].values(), doc["step_event"], *(w["end_event"] for w in doc["waits"].values()),
+             *(kind for ends in doc["dossier_end_events"].values() for kind in ends)]
+    unknown = sorted(set(kinds) - set(EVENTS.kinds))
+    if unknown:
+        raise ChisoError(f"{path}: {', '.join(unknown)}: not an event kind (params/contract.yaml events.kinds)")
     return SyncSettings(
         status_events={str(k): v for k, v in doc["status_events"].items()},
+        step_event=doc["step_event"],
         waits={str(k): (frozenset(str(s) for s in v["resumed_by"]), v["end_event"]) for k, v in doc["waits"].items()},
         supplements=doc["supplements"],
         dossier_end_events={str(k): {kind: tuple(fields) for kind, fields in v.items()}
@@ -523,15 +531,13 @@ class _Builder:
         use_national = ~sent.isin(known) & national.isin(known)
         return pa.array(sent.where(~use_national, national).tolist(), pa.large_string())
 
-    def due_dates(self) -> pa.ChunkedArray:
-        sent = self.d_times["NgayHenTra"][1]
+    def new_due_dates(self) -> pa.ChunkedArray | None:
+        """The last supplement's NgayHenTraMoi of each record (None: not used or never given)."""
         if self.settings.due_date == "as_sent":
-            return sent
+            return None
         extended = [next((item[2] for item in reversed(items) if item[2]), None) if items else None
                     for items in self.supplements]
-        if not any(extended):
-            return sent
-        return self.times([new or old for new, old in zip(extended, self.d["NgayHenTra"].to_pylist())])[1]
+        return self.times(extended)[1] if any(extended) else None
 
     def hoso(self, winners: np.ndarray) -> SyncTable:
         s, flag = self.settings, self.flag
@@ -550,7 +556,7 @@ class _Builder:
             "KenhNop": pc.fill_null(self.d["KenhThucHien"], s.blank_channel).take(take),
             "NgayNop": self.d_times["NgayNopHoSo"][1].take(take),
             "NgayTiepNhan": self.d_times["NgayTiepNhan"][1].take(take),
-            "NgayHenTra": self.due_dates().take(take),
+            "NgayHenTra": self.d_times["NgayHenTra"][1].take(take),
             "NgayBatDauXuLy": self.d_times["NgayBatDauXuLy"][1].take(take),
             "DongBoDVCQG": pa.array(np.ones(len(rows), bool)),  # the record is what was synced
             "SoHoa": pa.array(flag["files" if s.digitised == "file_attached" else "digitised_flag"][rows]),
@@ -564,6 +570,9 @@ class _Builder:
         }
         if columns["NgayBatDauXuLy"].null_count == len(rows):  # not a sync field: only when records carry it
             del columns["NgayBatDauXuLy"]
+        new_due = self.new_due_dates()
+        if new_due is not None:
+            columns["NgayHenTraMoi"] = new_due.take(take)
         # nor is the rating: unrated means not rated unsatisfied, or no data (setting `unrated`)
         keep = frozenset(["DanhGia"] if s.unrated == "not_unsatisfied" else [])
         if not keep and columns["DanhGia"].null_count == len(rows):
@@ -601,8 +610,8 @@ class _Builder:
         from_list = np.asarray(pc.fill_null(pc.is_in(p["MaHoSo"], pa.array(sorted(from_list_codes), pa.large_string())),
                                             False).to_numpy(zero_copy_only=False), bool)
         for wait, (resumed_by, end_event) in s.waits.items():
-            ignored = from_list if s.status_events.get(wait) == "YEU_CAU_BO_SUNG" else np.zeros(n, bool)
-            kind[(status == wait) & ((previous == wait) | ignored)] = "CHUYEN_BUOC"
+            ignored = from_list if s.status_events.get(wait) == EVENTS.supplement_request else np.zeros(n, bool)
+            kind[(status == wait) & ((previous == wait) | ignored)] = s.step_event
             kind[(previous == wait) & np.isin(status, list(resumed_by)) & ~ignored] = end_event
         terminal = np.isin(kind, [s.status_events[k] for k in s.dossier_end_events if k in s.status_events]) & ~copy
         ended = set(pc.filter(p["MaHoSo"], pa.array(terminal)).to_pylist()) if n else set()
@@ -624,7 +633,7 @@ class _Builder:
         """Dossiers whose supplements come from their DanhSachHoSoBoSung (``supplements`` setting)."""
         listed = {self.numbers[i] for i in winners.tolist() if self.supplements[i]}
         if self.settings.supplements == "progress":
-            request = [k for k, v in self.settings.status_events.items() if v == "YEU_CAU_BO_SUNG"]
+            request = [k for k, v in self.settings.status_events.items() if v == EVENTS.supplement_request]
             listed -= set(pc.filter(self.p["MaHoSo"], pa.array(np.isin(status, request))).to_pylist())
         return listed - {None}
 
@@ -648,9 +657,9 @@ class _Builder:
             if code in from_list:
                 for requested, completed, _ in self.supplements[i]:
                     if requested:
-                        add(i, requested, "YEU_CAU_BO_SUNG")
+                        add(i, requested, EVENTS.supplement_request)
                     if completed:
-                        add(i, completed, "HOAN_THANH_BO_SUNG")
+                        add(i, completed, EVENTS.supplement_done)
             if code not in ended:
                 for kind, fields in self.settings.dossier_end_events.get(status[i] or "", {}).items():
                     when = next((dates[f][i] for f in fields if dates[f][i]), None)
@@ -694,6 +703,14 @@ def _compact(times: pd.Series) -> list[str]:
     return times.dt.strftime("%Y%m%d%H%M%S").fillna("").tolist()
 
 
+def _supplement_list(items: list[dict], due: str, new_due: str) -> list[dict]:
+    """DanhSachHoSoBoSung items; a new due date goes on the last one (an item of its own if none)."""
+    if new_due and not items:
+        items = [{"HoSoBoSungId": 1, "NgayBoSung": "", "NgayTiepNhanBoSung": ""}]
+    return [{**item, "NgayHenTraTruoc": due, "NgayHenTraMoi": new_due if k == len(items) - 1 else ""}
+            for k, item in enumerate(items)]
+
+
 def write_payloads(out: Path, hoso: pa.Table, events: pa.Table, donvi: pa.Table, tthc: pa.Table,
                    settings: SyncSettings | None = None) -> dict[str, pa.Table]:
     """Write contract dossiers and events as sync payloads, the inverse of :func:`read_payloads`.
@@ -722,13 +739,13 @@ def write_payloads(out: Path, hoso: pa.Table, events: pa.Table, donvi: pa.Table,
 
     grouped = e.groupby("MaHoSo", sort=False)
     last_status = grouped["TrangThai"].last().to_dict()
-    first = {kind: e[e["SuKien"] == kind].groupby("MaHoSo")["ThoiDiem"].first() for kind in ("XU_LY_XONG", "TRA_KET_QUA")}
+    first = {kind: e[e["SuKien"] == kind].groupby("MaHoSo")["ThoiDiem"].first() for kind in EVENTS.result}
     supplements: dict[str, list[dict]] = {}
-    waits = e[e["SuKien"].isin(["YEU_CAU_BO_SUNG", "HOAN_THANH_BO_SUNG"])]
+    waits = e[e["SuKien"].isin([EVENTS.supplement_request, EVENTS.supplement_done])]
     for code, rows in waits.groupby("MaHoSo", sort=False):
         items: list[dict] = []
         for kind, when in zip(rows["SuKien"], _compact(rows["ThoiDiem"])):
-            if kind == "YEU_CAU_BO_SUNG":
+            if kind == EVENTS.supplement_request:
                 items.append({"HoSoBoSungId": len(items) + 1, "NgayBoSung": when, "NgayTiepNhanBoSung": ""})
             elif items and not items[-1]["NgayTiepNhanBoSung"]:
                 items[-1]["NgayTiepNhanBoSung"] = when
@@ -738,7 +755,7 @@ def write_payloads(out: Path, hoso: pa.Table, events: pa.Table, donvi: pa.Table,
         "MaHoSo", "MaTTHC", "MaDonVi", "KenhNop", "SoHoa", "TaiSuDung", "KhoDuLieuCaNhan", "DuLieuDanCu",
         "KetQuaDienTu", "PhiLePhi", "ThanhToanTrucTuyen", "DanhGia", "HoTenNguoiNop", "SoCCCD", "SoDienThoai")}
     dates = {name: _compact(pd.to_datetime(d[name])) if name in d else [""] * len(d)
-             for name in ("NgayNop", "NgayTiepNhan", "NgayHenTra", "NgayBatDauXuLy")}
+             for name in ("NgayNop", "NgayTiepNhan", "NgayHenTra", "NgayHenTraMoi", "NgayBatDauXuLy")}
     ends = {kind: _compact(d["MaHoSo"].map(times)) for kind, times in first.items()}
     with (out / DOSSIER_FILE).open("wb") as handle:
         for i, row in enumerate(zip(*(values.tolist() for values in columns.values()))):
@@ -757,7 +774,7 @@ def write_payloads(out: Path, hoso: pa.Table, events: pa.Table, donvi: pa.Table,
                 "DinhDanhCHS": [{"LoaiDinhDanh": "1", "SoDinhDanh": id_number}] if isinstance(id_number, str) else [],
                 "NgayNopHoSo": dates["NgayNop"][i], "NgayTiepNhan": dates["NgayTiepNhan"][i],
                 "NgayHenTra": dates["NgayHenTra"][i], "TrangThaiHoSo": last_status.get(code, "2"),
-                "NgayKetThucXuLy": ends["XU_LY_XONG"][i], "NgayTra": ends["TRA_KET_QUA"][i], "HinhThuc": "0",
+                "NgayKetThucXuLy": ends[EVENTS.result[0]][i], "NgayTra": ends[EVENTS.result[1]][i], "HinhThuc": "0",
                 "DonViXuLy": names.get(unit, ""), "NoiNopHoSo": "2", "HoSoCoThanhPhanSoHoa": "1" if reused else "0",
                 "TaiKhoanDuocXacThucVoiVNeID": "1" if population else "0",
                 "DuocThanhToanTrucTuyen": _text(paid) if _text(paid) in ("1", "2") else "0",
@@ -765,8 +782,8 @@ def write_payloads(out: Path, hoso: pa.Table, events: pa.Table, donvi: pa.Table,
                 "TaiLieuNop": files,
                 "DanhSachLePhi": [] if pd.isna(fee) else [{"TenPhiLePhi": "Lệ phí", "MaPhiLePhi": "1",
                                                           "HinhThucThu": "1", "Gia": _text(float(fee)), "LoaiPhiLePhi": "1"}],
-                "DanhSachHoSoBoSung": [{**item, "NgayHenTraTruoc": dates["NgayHenTra"][i],
-                                        "NgayHenTraMoi": dates["NgayHenTra"][i]} for item in supplements.get(code, [])],
+                "DanhSachHoSoBoSung": _supplement_list(supplements.get(code, []), dates["NgayHenTra"][i],
+                                                       dates["NgayHenTraMoi"][i]),
                 "DanhSachGiayToKetQua": [{"TenGiayTo": "Kết quả", "MaGiayToKetQua": "KQ.01",
                                           "DuongDanTepTinKetQua": f"https://motcua.mau/{code}/kq.pdf"}] if result else [],
             }
