@@ -27,8 +27,9 @@ import sys
 import time
 from pathlib import Path
 
-from chiso.paths import PROJECT_ROOT
-from chiso.report.runner import NOTEBOOKS_DIR, UNIT_NOTEBOOK, ReportRequest, build_reports
+from chiso.paths import NOTEBOOKS_DIR, PROJECT_ROOT, RunFolder
+from chiso.report.request import ReportRequest
+from chiso.report.runner import UNIT_NOTEBOOK, build_reports
 
 BENCH_DIR = PROJECT_ROOT / "data" / "bench"
 SEED = 766
@@ -59,7 +60,7 @@ def naive_loop(run_dir: Path, units: list[str], out_dir: Path) -> float:
 
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)
-    data_dir = run_dir / "_data"
+    data_dir = RunFolder(run_dir).data_dir
     started = time.perf_counter()
     for unit in units:
         executed = out_dir / f"{unit}.ipynb"

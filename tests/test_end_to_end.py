@@ -65,9 +65,9 @@ def public_texts(run: Path):
 def test_every_output_is_there(runs):
     _, public, _ = runs
     for unit in UNITS:
-        assert (public / f"{unit}.html").is_file() and (public / f"{unit}.pdf").is_file()
-        assert (public / unit / f"{unit}.ipynb").is_file()
-    for name in ("tong-hop.html", "tong-hop.pdf", "bang-xep-hang.xlsx", "site/index.html", "manifest.json"):
+        assert (public / "don-vi" / f"{unit}.html").is_file() and (public / "don-vi" / f"{unit}.pdf").is_file()
+        assert (public / "_work" / unit / f"{unit}.ipynb").is_file()
+    for name in ("tong-hop.html", "tong-hop.pdf", "bang-xep-hang.xlsx", "index.html", "manifest.json"):
         assert (public / name).is_file(), name
     manifest = json.loads((public / "manifest.json").read_text(encoding="utf-8"))
     assert {"S99.02", "S99.101"} <= set(json.dumps(manifest).split('"'))
@@ -77,19 +77,19 @@ def test_pdf_holds_the_vietnamese_unit_names_exactly(runs):
     data, public, _ = runs
     names = pd.read_parquet(data / "donvi.parquet").set_index("MaDonVi")["TenDonVi"]
     for unit in UNITS:
-        assert nfc(names[unit]) in pdf_text(public / f"{unit}.pdf"), unit
+        assert nfc(names[unit]) in pdf_text(public / "don-vi" / f"{unit}.pdf"), unit
 
 
 def test_sample_is_labelled_on_every_pdf_page(runs):
     _, public, _ = runs
-    for pdf in public.glob("*.pdf"):
+    for pdf in public.rglob("*.pdf"):
         for page in pypdf.PdfReader(pdf).pages:
             assert "DỮ LIỆU MẪU" in nfc(page.extract_text()), pdf.name
 
 
 def test_html_has_no_external_url(runs):
     _, public, _ = runs
-    for page in list(public.glob("*.html")) + [public / "site" / "index.html"]:
+    for page in public.rglob("*.html"):
         assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", page.read_text(encoding="utf-8"), re.I), page
 
 
@@ -126,10 +126,10 @@ def test_the_sample_province_has_its_fictional_map(runs):
     commune's report has its locator map, a department's none."""
     data, public, _ = runs
     communes = (pd.read_parquet(data / "donvi.parquet")["Cap"] == "XA").sum()
-    for page in (public / "tong-hop.html", public / "site" / "index.html"):
+    for page in (public / "tong-hop.html", public / "index.html"):
         text = page.read_text(encoding="utf-8")
         assert text.count("<use ") == 6 * communes, page  # every commune on each of the six panels
         assert "Bản đồ hư cấu của tỉnh mẫu" in text, page
     assert "không phải ranh giới thật" in pdf_text(public / "tong-hop.pdf")
-    assert 'class="chiso-locator"' in (public / "S99.101.html").read_text(encoding="utf-8")
-    assert "chiso-locator" not in (public / "S99.02.html").read_text(encoding="utf-8")
+    assert 'class="chiso-locator"' in (public / "don-vi" / "S99.101.html").read_text(encoding="utf-8")
+    assert "chiso-locator" not in (public / "don-vi" / "S99.02.html").read_text(encoding="utf-8")

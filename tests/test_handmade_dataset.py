@@ -186,6 +186,7 @@ def test_compute_lists_the_rows_set_aside(broken_export, tmp_path):
 
 
 def test_summary_and_site_say_which_indicators_lack_data(tmp_path):
+    from chiso.paths import RunFolder
     from chiso.report import site, text
     from chiso.report.data import build_report_data
 
@@ -194,5 +195,5 @@ def test_summary_and_site_say_which_indicators_lack_data(tmp_path):
     assert coverage.startswith("chưa có số liệu: 1.1, 1.2, 1.3, 3.1")
     assert "(mọi đơn vị)" in coverage
     assert "Lưu ý về số liệu" in text.province_header(rd).markdown
-    page = site.write_site(rd, tmp_path / "run").read_text(encoding="utf-8")
+    page = site.write_site(rd, RunFolder(tmp_path / "run"), {}).read_text(encoding="utf-8")
     assert "Lưu ý về số liệu" in page and "1.1, 1.2, 1.3" in page

@@ -17,8 +17,11 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from chiso.errors import ChisoError
+from chiso.outputs import OutputError
+from chiso.paths import RunFolder
 from chiso.report import excel, fingerprints, runner, site, text
-from chiso.report.data import DATA_DIR_NAME, META_FILE, PUBLIC_TABLES
+from chiso.paths import DATA_DIR_NAME, META_NAME
+from chiso.report.data import PUBLIC_TABLES
 from chiso.report.fingerprints import data_files
 from chiso.report.pool import WarmPool, render_tasks
 from chiso.report.request import ReportRequest
@@ -65,7 +68,8 @@ def notebooks_dir(tmp_path_factory) -> Path:
     return folder
 
 
-def fake_build_report_data(source, period, methodology, out_dir, scale="small", edition="public", geo=None):
+def fake_build_report_data(source, period, methodology, out_dir, scale="small", edition="public", geo=None,
+                           generated_at=None):
     """Stand-in for chiso.report.data.build_report_data: the tiny province, written to _data."""
     rd = tiny_report_data(edition=edition)
     data_dir = Path(out_dir) / DATA_DIR_NAME
@@ -74,7 +78,7 @@ def fake_build_report_data(source, period, methodology, out_dir, scale="small", 
         getattr(rd, name).to_parquet(data_dir / f"{name}.parquet", index=False)
     # A new build time on every build, as the real one: it must not defeat "skip unchanged".
     meta = {**rd.meta, "generated_at": pd.Timestamp.now().isoformat()}
-    (data_dir / META_FILE).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    (data_dir / META_NAME).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     return rd
 
 
@@ -83,11 +87,10 @@ def fake_write_excel(rd, path):
     return Path(path)
 
 
-def fake_write_site(rd, run_dir):
-    index = Path(run_dir) / "site" / "index.html"
-    index.parent.mkdir(exist_ok=True)
-    index.write_text("<html></html>", encoding="utf-8")
-    return index
+def fake_write_site(rd, folder, reports):
+    """Stand-in for chiso.report.site.write_site: the page lists the reports it links."""
+    folder.site.write_text(json.dumps(reports, sort_keys=True), encoding="utf-8")
+    return folder.site
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +114,7 @@ def runs(tmp_path_factory, notebooks_dir, patched, pool):
     """Two runs of the whole tiny province (7 units + summary) in the same folder, 2 workers."""
     request = ReportRequest(year=2026, quarter=2, jobs=2, out=tmp_path_factory.mktemp("reports"))
     first = build_reports(request, notebooks_dir=notebooks_dir, renderer=RENDERER, progress=False, pool=pool)
-    first_manifest = json.loads((first.run_dir / runner.MANIFEST_NAME).read_text(encoding="utf-8"))
+    first_manifest = json.loads(RunFolder(first.run_dir).manifest.read_text(encoding="utf-8"))
     second = build_reports(request, notebooks_dir=notebooks_dir, renderer=RENDERER, progress=False, pool=pool)
     return first, first_manifest, second
 
@@ -126,19 +129,21 @@ def test_every_unit_renders_in_its_own_working_folder(runs):
     assert run_dir.name == "2026-Q2"
     rendered = [r for r in first.results if r.status == "rendered"]
     assert {r.name for r in rendered} == {"tong-hop", "P", "D1", "D2", "D3", "C1", "C2"}
+    folder = RunFolder(run_dir)
     for result in rendered:
-        work_dir = run_dir / result.name
-        report = json.loads((run_dir / f"{result.name}.html").read_text(encoding="utf-8"))
+        work_dir = run_dir / "_work" / result.name
+        report = json.loads(folder.report(result.name, "html").read_text(encoding="utf-8"))
         assert report["printed"]["cwd"] == str(work_dir)                     # ran in its own folder
         assert (work_dir / "scratch.txt").read_text() == ("" if result.name == "tong-hop" else result.name)
         assert result.notebook == work_dir / f"{result.name}.ipynb" and result.notebook.is_file()
-        assert result.outputs == {"html": run_dir / f"{result.name}.html", "pdf": run_dir / f"{result.name}.pdf"}
+        out_dir = run_dir if result.name == "tong-hop" else run_dir / "don-vi"   # summary on top, units below
+        assert result.outputs == {"html": out_dir / f"{result.name}.html", "pdf": out_dir / f"{result.name}.pdf"}
         assert report["printed"]["period"] == "2026-Q2" and report["printed"]["edition"] == "public"
 
 
 def test_titles_and_sample_banner_come_from_the_report_data(runs):
     run_dir = runs[0].run_dir
-    d1 = json.loads((run_dir / "D1.html").read_text(encoding="utf-8"))
+    d1 = json.loads((run_dir / "don-vi" / "D1.html").read_text(encoding="utf-8"))
     summary = json.loads((run_dir / "tong-hop.html").read_text(encoding="utf-8"))
     rd = tiny_report_data()
     assert d1["title"] == text.report_title(rd, "D1")
@@ -152,9 +157,9 @@ def test_a_failing_unit_does_not_stop_the_others_and_is_listed_with_its_notebook
     failed = first.failed
     assert [r.name for r in failed] == [FAILING_UNIT]
     assert failed[0].error == "ValueError: no data for D4"
-    assert failed[0].notebook == first.run_dir / FAILING_UNIT / f"{FAILING_UNIT}.ipynb"
+    assert failed[0].notebook == first.run_dir / "_work" / FAILING_UNIT / f"{FAILING_UNIT}.ipynb"
     assert "no data for D4" in failed[0].notebook.read_text(encoding="utf-8")  # traceback kept
-    assert not (first.run_dir / f"{FAILING_UNIT}.html").exists()
+    assert not (first.run_dir / "don-vi" / f"{FAILING_UNIT}.html").exists()
     text = first.text()
     assert "8 reports — 7 rendered, 0 unchanged, 1 failed" in text
     assert "ValueError: no data for D4" in text and str(failed[0].notebook) in text
@@ -180,11 +185,11 @@ def test_manifest_records_parameters_inputs_versions_and_outputs(runs):
     assert set(manifest["inputs"]["report_data"]) == {"units.parquet", "indicators.parquet", "groups.parquet",
                                                       "totals.parquet", "meta.json"}
     assert {"python", "chiso", "pandas", "papermill", "pandoc", "typst", "quarto"} <= set(manifest["versions"])
-    assert manifest["outputs"] == {"excel": "bang-xep-hang.xlsx", "site": "site/index.html"}
-    assert manifest["totals"] == {"reports": 8, "rendered": 7, "skipped": 0, "failed": 1}
+    assert manifest["outputs"] == {"excel": "bang-xep-hang.xlsx", "site": "index.html"}
+    assert manifest["totals"] == {"reports": 8, "rendered": 7, "skipped": 0, "failed": 1, "outdated": 0}
     by_name = {u["name"]: u for u in manifest["units"]}
-    assert by_name["D1"]["outputs"] == {"html": "D1.html", "pdf": "D1.pdf"}
-    assert by_name["D1"]["notebook"] == "D1/D1.ipynb" and by_name["D1"]["unit_name"] == "Sở A"
+    assert by_name["D1"]["outputs"] == {"html": "don-vi/D1.html", "pdf": "don-vi/D1.pdf"}
+    assert by_name["D1"]["notebook"] == "_work/D1/D1.ipynb" and by_name["D1"]["unit_name"] == "Sở A"
     assert by_name["D1"]["status"] == "rendered" and by_name["D1"]["seconds"] > 0
     assert by_name["D4"]["status"] == "failed" and by_name["D4"]["error"] == "ValueError: no data for D4"
     assert by_name["tong-hop"]["level"] == "summary"
@@ -194,9 +199,10 @@ def test_manifest_records_parameters_inputs_versions_and_outputs(runs):
 def test_run_report_exits_1_when_a_unit_failed(runs, monkeypatch, capsys):
     monkeypatch.setattr(runner, "build_reports", lambda request: runs[0])
     args = Namespace(year=2026, quarter=2, source="sample", edition="public", unit=None, jobs=2, scale="small",
-                     out=Path("reports"), methodology="qd766-2022", force=False, no_pdf=False, geo=None)
+                     out=Path("reports"), methodology="qd766-2022", force=False, no_pdf=False, geo=None,
+                     generated_at=None)
     assert runner.run_report(args) == 1
-    assert "D4/D4.ipynb" in capsys.readouterr().out
+    assert "_work/D4/D4.ipynb" in capsys.readouterr().out
 
 
 @pytest.fixture()
@@ -263,7 +269,7 @@ def test_unknown_unit_is_a_one_line_error(tmp_path, notebooks_dir, patched, pool
 def test_request_from_the_command_line():
     args = Namespace(year=2026, quarter=3, source="official:x", edition="internal", unit=["D1", "D2"], jobs=None,
                      scale="small", out=Path("out"), methodology="dvcqg-2025", force=True, no_pdf=True,
-                     geo=Path("phu-tho.geojson"))
+                     geo=Path("phu-tho.geojson"), generated_at=None)
     request = ReportRequest.from_args(args)
     assert request.run_dir == Path("out/2026-Q3-noibo")          # internal edition: separate tree
     assert request.units == ("D1", "D2") and request.formats == ("html",) and request.workers >= 1
@@ -271,7 +277,7 @@ def test_request_from_the_command_line():
     assert ReportRequest(year=2026, quarter=2).run_dir == Path("reports/2026-Q2")
 
 
-@pytest.mark.parametrize("code", ["../evil", "a/b", "..", "site", "tong-hop"])
+@pytest.mark.parametrize("code", ["../evil", "a/b", "..", "_data", "_work", "_stale", "don-vi", "tong-hop"])
 def test_a_unit_code_that_cannot_name_a_file_is_refused(tmp_path, code):
     units = pd.DataFrame({"unit": ["D1", code], "name": ["Sở A", "x"], "level": ["department"] * 2})
     with pytest.raises(ChisoError, match="cannot name a report file"):
@@ -298,7 +304,64 @@ def test_a_second_run_on_the_same_folder_is_refused(tmp_path, notebooks_dir, pat
     fcntl = pytest.importorskip("fcntl")
     request = ReportRequest(year=2026, quarter=2, out=tmp_path)
     request.run_dir.mkdir(parents=True)
-    with open(request.run_dir / runner.LOCK_FILE, "w") as running:
+    with open(request.folder.lock, "w") as running:
         fcntl.flock(running, fcntl.LOCK_EX)  # as a run in progress holds it
         with pytest.raises(ChisoError, match="another chiso report is writing this folder"):
             build_reports(request, notebooks_dir=notebooks_dir, renderer=RENDERER, progress=False, pool=pool)
+
+
+def test_only_reports_built_from_this_runs_data_are_published(tmp_path, notebooks_dir, patched, pool, monkeypatch):
+    """The data changes, then only D1 is rebuilt (--unit): the other units' reports were made
+    from the old data, so they leave the public tree for _stale/ and the site links none of them;
+    a failing unit's earlier report (D4) is not published either."""
+    request = ReportRequest(year=2026, quarter=2, jobs=2, out=tmp_path)
+    build_reports(request, notebooks_dir=notebooks_dir, renderer=RENDERER, progress=False, pool=pool)
+    folder = request.folder
+    folder.report("D4", "html").write_text("D4 from an earlier run", encoding="utf-8")  # then its re-render fails
+
+    def new_data(*args, **kwargs):
+        rd = fake_build_report_data(*args, **kwargs)
+        totals = rd.totals.assign(total=rd.totals["total"] - 1)
+        totals.to_parquet(Path(args[3]) / DATA_DIR_NAME / "totals.parquet", index=False)
+        return rd
+
+    monkeypatch.setattr("chiso.report.data.build_report_data", new_data)
+    summary = build_reports(replace(request, units=("D1", "D4")), notebooks_dir=notebooks_dir, renderer=RENDERER,
+                            progress=False, pool=pool)
+    status = statuses(summary)
+    assert status == {"tong-hop": "rendered", "P": "outdated", "D1": "rendered", "D2": "outdated",
+                      "D3": "outdated", "D4": "failed", "C1": "outdated", "C2": "outdated"}
+    published = sorted(p.name for p in folder.units_dir.iterdir())
+    assert published == ["D1.html", "D1.pdf"]
+    assert (folder.stale_dir / "don-vi" / "D2.html").is_file()
+    assert (folder.work_dir("D4") / "D4.html").read_text(encoding="utf-8") == "D4 from an earlier run"  # kept aside
+    assert json.loads(folder.site.read_text(encoding="utf-8")) == {"D1": ["html", "pdf"], "tong-hop": ["html", "pdf"]}
+    manifest = json.loads(folder.manifest.read_text(encoding="utf-8"))
+    by_name = {u["name"]: u for u in manifest["units"]}
+    assert by_name["D2"]["status"] == "outdated" and by_name["D2"]["outputs"] == {}
+    assert by_name["D2"]["reason"].startswith("changed: data")
+    assert manifest["totals"]["outdated"] == 5
+    assert "5 reports of an earlier run were not built from this run's data" in summary.text()
+
+    # Back to the first data: a full run renders what is missing and publishes every unit again.
+    monkeypatch.setattr("chiso.report.data.build_report_data", fake_build_report_data)
+    again = build_reports(request, notebooks_dir=notebooks_dir, renderer=RENDERER, progress=False, pool=pool)
+    assert {s for name, s in statuses(again).items() if name != "D4"} == {"rendered"}
+    assert len(json.loads(folder.site.read_text(encoding="utf-8"))) == 7
+
+
+def test_a_full_disk_still_gives_the_manifest_and_the_summary(tmp_path, notebooks_dir, patched, pool, monkeypatch):
+    def disk_full(rd, path):
+        raise OutputError(f"{path}: cannot write (No space left on device)")
+
+    monkeypatch.setattr(excel, "write_excel", disk_full)
+    request = ReportRequest(year=2026, quarter=2, jobs=2, out=tmp_path, units=("D1",))
+    summary = build_reports(request, notebooks_dir=notebooks_dir, renderer=RENDERER, progress=False, pool=pool)
+    assert f"not written: {request.folder.excel}: cannot write (No space left on device)" in summary.text()
+    manifest = json.loads(request.folder.manifest.read_text(encoding="utf-8"))
+    assert manifest["output_errors"] == ["bang-xep-hang.xlsx: cannot write (No space left on device)"]
+    assert "excel" not in manifest["outputs"] and request.folder.site.is_file()
+    monkeypatch.setattr(runner, "build_reports", lambda request: summary)
+    args = Namespace(year=2026, quarter=2, source="sample", edition="public", unit=["D1"], jobs=2, scale="small",
+                     out=tmp_path, methodology="qd766-2022", force=False, no_pdf=False, generated_at=None)
+    assert runner.run_report(args) == 1

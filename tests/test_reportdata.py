@@ -235,9 +235,9 @@ def test_dossiers_public_data_holds_no_official_identity(dossier_source, tmp_pat
 
 
 def test_sample_is_generated_once_and_reported_as_sample(monkeypatch, tmp_path):
-    import chiso.report.data
+    import chiso.paths
 
-    monkeypatch.setattr(chiso.report.data, "SAMPLE_ROOT", tmp_path / "sample")
+    monkeypatch.setattr(chiso.paths, "SAMPLE_ROOT", tmp_path / "sample")
     rd = build_report_data("sample", "2026-Q2", "qd766-2022", tmp_path / "run", scale="0.005")
     folder = tmp_path / "sample" / "2026-0.005-766"
     assert (folder / "_sample.json").is_file() and not folder.with_name("2026-0.005-766.partial").exists()

@@ -1,4 +1,4 @@
-"""The static site: every unit listed, names escaped, offline, links only to existing reports."""
+"""The static site: every unit listed, names escaped, offline, links only to this run's reports."""
 
 import html
 import re
@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from chiso.paths import RunFolder
 from chiso.report import site
 from tiny_report import EVIL_NAME, tiny_report_data
 
@@ -39,11 +40,24 @@ class Collector(HTMLParser):
         self.text.append(data)
 
 
+# Reports built from this run's data (what the runner passes): D2 and C1 have none.
+CURRENT = {"P": ["html"], "D1": ["html", "pdf"], "D3": ["html"], "tong-hop": ["html", "pdf"]}
+
+
 @pytest.fixture
 def run_dir(tmp_path):
-    for name in ("P.html", "D1.html", "D1.pdf", "D3.html", "tong-hop.html", "tong-hop.pdf", "bang-xep-hang.xlsx"):
-        (tmp_path / name).write_text("x")
-    return tmp_path
+    folder = RunFolder(tmp_path)
+    folder.units_dir.mkdir()
+    for name, formats in CURRENT.items():
+        for fmt in formats:
+            folder.report(name, fmt).write_text("x")
+    folder.report("D2", "html").write_text("an earlier run's report")  # on disk, but not this run's
+    folder.excel.write_text("x")
+    return folder
+
+
+def write(rd, folder, reports=CURRENT):
+    return site.write_site(rd, folder, reports)
 
 
 def parse(path):
@@ -55,20 +69,33 @@ def parse(path):
     return page, collector
 
 
-def test_site_lists_units_and_links_existing_reports(run_dir):
-    path = site.write_site(tiny_report_data(), run_dir)
-    assert path == run_dir / "site" / "index.html"
+def test_site_lists_units_and_links_this_runs_reports(run_dir):
+    path = write(tiny_report_data(), run_dir)
+    assert path == run_dir.root / "index.html"                     # at the top of the run folder
     page, doc = parse(path)
     assert doc.rows == 6  # departments and communes; the province is the headline card
-    assert doc.links == ["../P.html", "../tong-hop.html", "../tong-hop.pdf", "../bang-xep-hang.xlsx",
-                         "../D3.html", "../D1.html", "../D1.pdf"]
+    assert doc.links == ["don-vi/P.html", "tong-hop.html", "tong-hop.pdf", "bang-xep-hang.xlsx",
+                         "don-vi/D3.html", "don-vi/D1.html", "don-vi/D1.pdf"]
     text = " ".join(doc.text)
     assert "Sở A" in text and "99,16" in text and "+9,16" in text and "Xuất sắc" in text
     assert 'lang="vi"' in page
 
 
+def test_a_unit_without_a_report_of_this_run_says_so(run_dir):
+    """D2's file on disk is an earlier run's: not linked; every unit without a report of this run says so."""
+    page, doc = parse(write(tiny_report_data(), run_dir))
+    assert "don-vi/D2.html" not in doc.links
+    rows = re.findall(r'<tr data-search="[^"]*".*?</tr>', page, re.S)
+    no_report = [row for row in rows if site.NO_REPORT in row]
+    with_report = [row for row in rows if site.NO_REPORT not in row]
+    assert len(no_report) == 4 and len(with_report) == 2                 # D2, D4, C1, C2 | D1, D3
+    assert any('"so b d2"' in row for row in no_report) and all("don-vi/D" in row for row in with_report)
+    _, nothing = parse(write(tiny_report_data(), run_dir, {}))
+    assert nothing.links == ["bang-xep-hang.xlsx"]                 # no report of this run: none linked
+
+
 def test_names_are_escaped(run_dir):
-    page, doc = parse(site.write_site(tiny_report_data(), run_dir))
+    page, doc = parse(write(tiny_report_data(), run_dir))
     assert "<script>alert" not in page
     assert html.escape(EVIL_NAME) in page
     assert EVIL_NAME in " ".join(doc.text)  # shown as text, literally
@@ -76,16 +103,16 @@ def test_names_are_escaped(run_dir):
 
 
 def test_offline_no_external_urls(run_dir):
-    page, _ = parse(site.write_site(tiny_report_data(), run_dir))
+    page, _ = parse(write(tiny_report_data(), run_dir))
     assert not re.search(r"(https?:)?//|url\(|@import", page)
 
 
 def test_banners(run_dir):
-    sample, _ = parse(site.write_site(tiny_report_data(), run_dir))
+    sample, _ = parse(write(tiny_report_data(), run_dir))
     assert site.SAMPLE_BANNER in sample
-    real, _ = parse(site.write_site(tiny_report_data(sample=False), run_dir))
+    real, _ = parse(write(tiny_report_data(sample=False), run_dir))
     assert site.SAMPLE_BANNER not in real and site.INTERNAL_BANNER not in real
-    internal, _ = parse(site.write_site(tiny_report_data("internal", sample=False), run_dir))
+    internal, _ = parse(write(tiny_report_data("internal", sample=False), run_dir))
     assert site.INTERNAL_BANNER in internal
 
 
@@ -95,7 +122,7 @@ def test_search_key_ignores_diacritics():
 
 
 def test_site_in_headless_chromium(run_dir, tmp_path):
-    """The site check: load site/index.html in Debian's Chromium, offline, and screenshot it."""
+    """The site check: load index.html in Debian's Chromium, offline, and screenshot it."""
     import importlib.util
 
     import matplotlib.pyplot as plt
@@ -107,7 +134,7 @@ def test_site_in_headless_chromium(run_dir, tmp_path):
     spec.loader.exec_module(screenshot)
     if screenshot.find_chromium() is None:
         pytest.skip("chromium is not installed: run scripts/install-chromium.sh (as root) for the site check")
-    index = site.write_site(tiny_report_data(), run_dir)
+    index = write(tiny_report_data(), run_dir)
     png = screenshot.screenshot(index, tmp_path / "site.png", width=1280, height=900)
     pixels = plt.imread(png)
     assert pixels.shape[:2] == (900, 1280)

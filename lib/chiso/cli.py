@@ -21,6 +21,7 @@ from pathlib import Path
 from chiso import __version__
 from chiso.errors import ChisoError
 from chiso.methodology import DEFAULT_METHODOLOGY
+from chiso.outputs import write_csv
 
 SCORE_COLUMNS = ["unit", "indicator", "numerator", "denominator", "points", "max_points"]
 
@@ -168,14 +169,16 @@ def _parser() -> argparse.ArgumentParser:
     _add_portal_options(p)
     p.add_argument("--geo", type=Path, help="map of the communes (GeoJSON, GeoPackage or Shapefile; "
                    "default: params/geo/<province code or name>.geojson, or the sample's fictional map)")
+    p.add_argument("--generated-at", metavar="DATETIME",
+                   help="build time the outputs show (ISO 8601, e.g. 2026-07-05T08:00; default: now, or "
+                        "SOURCE_DATE_EPOCH): rebuilding the same inputs then gives byte-identical files")
     p.set_defaults(handler=_report)
     return parser
 
 
 def _write_scores(scored, out: Path, extra: list[str]) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
     columns = SCORE_COLUMNS + [c for c in extra if c in scored.columns]
-    scored[columns].to_csv(out, index=False)
+    write_csv(scored[columns], out)
 
 
 def _fetch_official(args) -> int:
@@ -219,9 +222,9 @@ def _compute(args) -> int:
     _write_scores(scored, args.out, ["unit_name", "level", "ratio", "status", "note"])
     if args.quality:
         reasons = quality_by_reason(data)
-        data.quality.merge(reasons, on="table", how="left").to_csv(args.quality, index=False)
+        write_csv(data.quality.merge(reasons, on="table", how="left"), args.quality)
     if args.set_aside:
-        data.set_aside.to_csv(args.set_aside, index=False)
+        write_csv(data.set_aside, args.set_aside)
     set_aside = int(data.quality["set_aside"].sum())
     print(f"{args.out}: {scored['unit'].nunique()} units, period {period.label}; "
           f"{set_aside} input rows set aside" + (f" (see {args.set_aside or args.quality})"
@@ -240,8 +243,7 @@ def _reconcile(args) -> int:
     methodology = load_methodology(args.methodology)
     computed = compute_scores(load_dossiers(args.data), Period.parse(args.period), methodology)
     table = reconcile(computed, score_official(load_official(args.official), methodology))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out, index=False)
+    write_csv(table, args.out)
     print(f"{args.out}: {table['unit'].nunique()} units compared, "
           f"{int((~table['matches']).sum())} of {len(table)} unit × sub-indicator rows differ")
     return 0

@@ -37,6 +37,7 @@ import pandas as pd
 import shapely
 
 from chiso import formatting as fmt
+from chiso.paths import UNITS_DIR_NAME
 from chiso.report.blocks import ReportBlock, escape_markdown, escape_typst_string, raw_blocks
 from chiso.report.colours import band_of, band_scale, tint
 from chiso.report.data import ReportData
@@ -258,7 +259,7 @@ def choropleth_html(rd: ReportData, link_prefix: str = "", linked: set[str] | No
                     id_prefix: str = "chiso-map") -> str:
     """The map as an HTML fragment: tabs (CSS only), one panel per measure, legend and notes.
 
-    Units link to ``<link_prefix><code>.html`` (``../`` from the site), only those in
+    Units link to ``<link_prefix><code>.html`` (``don-vi/`` from the site and the summary), only those in
     ``linked`` when given (the reports that exist). Empty when the run has no map
     (:func:`choropleth_block` says so instead)."""
     if not has_map(rd):
@@ -338,7 +339,7 @@ def choropleth_block(rd: ReportData) -> ReportBlock:
     """The map of the province summary (HTML tabs, PDF panels); a sentence when there is no map."""
     if not has_map(rd):
         return ReportBlock(escape_markdown(NO_MAP) + "\n")
-    page = choropleth_html(rd)
+    page = choropleth_html(rd, link_prefix=f"{UNITS_DIR_NAME}/")  # the summary sits above the units' folder
     return ReportBlock(raw_blocks(page, choropleth_typst(rd)), html=page)
 
 

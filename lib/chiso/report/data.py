@@ -67,15 +67,14 @@ import pandas as pd
 from chiso import __version__
 from chiso.errors import ChisoError, InputError
 from chiso.methodology import Methodology, load_methodology
-from chiso.paths import PROJECT_ROOT
+from chiso.outputs import replacing, write_text
+from chiso.paths import DATA_DIR_NAME, META_NAME, SAMPLE_SEED, sample_folder
 from chiso.period import Period
 from chiso.results import ResultsStore
 from chiso.scoring import group_scores, numerator_to_full, unit_scores
 from chiso.sources.geo import Geometry, geometry_summary, geometry_table, resolve_geometry
 from chiso.sources.official import ONLINE_BLOCK, indicator_order
 
-DATA_DIR_NAME = "_data"
-META_FILE = "meta.json"
 PUBLIC_TABLES = ("units", "indicators", "groups", "totals")
 # Counts of the loader's checks (dossier sources only): no cell values, so publishable.
 INPUT_QUALITY_TABLES = ("input_quality", "set_aside_reasons")
@@ -89,8 +88,6 @@ TREND_PERIODS = 4
 # still holds the few older dossiers that were open when it starts: their quarter is
 # not covered, and scoring it would show a meaningless trend.
 MIN_TREND_SHARE = 0.5
-SAMPLE_SEED = 766
-SAMPLE_ROOT = PROJECT_ROOT / "data" / "sample"
 LOCAL_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
 ONLINE_BLOCK_NAME = "Cung cấp dịch vụ công trực tuyến (3.1–3.3, điểm chính thức của khối)"
 SOURCE_LABELS = {
@@ -172,6 +169,7 @@ def build_report_data(
     edition: str = "public",
     geo: str | Path | None = None,
     store: ResultsStore | None = None,
+    generated_at: datetime | None = None,
 ) -> ReportData:
     """Compute the period (and the comparable periods before it) and store it in ``out_dir/_data``.
 
@@ -206,6 +204,7 @@ def build_report_data(
         scored, units, methodology, period,
         source_kind=kind, province=province, fingerprint=fingerprint, edition=edition, extra_tables=extra_tables,
         geometry=resolve_geometry(geo, units, sample=kind == "sample"),
+        generated_at=generated_at,
     )
     write_report_data(report_data, Path(out_dir) / DATA_DIR_NAME)
     return report_data
@@ -223,6 +222,7 @@ def assemble_report_data(
     edition: str = "public",
     extra_tables: dict[str, pd.DataFrame] | None = None,
     geometry: Geometry | None = None,
+    generated_at: datetime | None = None,
 ) -> ReportData:
     """ReportData from scored sub-indicator tables, one per covered period code.
 
@@ -233,6 +233,8 @@ def assemble_report_data(
     ``extra_tables``: the input-quality tables (kept in every edition) and the drill-down
     tables (kept only when ``edition`` is "internal"). ``geometry``: the matched communes'
     map, stored as the ``geometry`` table and described in meta["map"] (None: no map).
+    ``generated_at``: the build time the reports show (default: now; fixed for byte-identical
+    rebuilds, see ``chiso report --generated-at``).
     """
     indicators = _indicator_table(scored, methodology)
     groups = group_scores(indicators, methodology, unit_columns=("period", "unit"))[["period", "unit", "group", "group_name", "points",
@@ -266,7 +268,7 @@ def assemble_report_data(
         "commune_not_applicable": methodology.settings.get("commune_not_applicable", "full"),
         "groups": [{"code": g.code, "name": g.name, "max_points": g.max_points} for g in methodology.groups],
         "bands": [{"code": b.code, "name": b.name, "min": b.min, "color": b.color} for b in methodology.bands],
-        "generated_at": datetime.now(LOCAL_TIME).isoformat(timespec="seconds"),
+        "generated_at": (generated_at or datetime.now()).astimezone(LOCAL_TIME).isoformat(timespec="seconds"),
         "input_fingerprint": fingerprint,
         "chiso_version": __version__,
         "map": geometry_summary(geometry) if geometry is not None else None,
@@ -294,11 +296,6 @@ def _parse_source(source: str) -> tuple[str, Path | None]:
             raise InputError(f"{folder}: no such folder (source {source!r})")
         return kind, folder
     raise ChisoError(f"source {source!r} not understood: expected sample, official:DIR or dossiers:DIR")
-
-
-def sample_folder(scale: str, year: int) -> Path:
-    """Where the sample province of a year and scale lives: ``data/sample/<year>-<scale>-766``."""
-    return SAMPLE_ROOT / f"{year}-{scale}-{SAMPLE_SEED}"
 
 
 def _sample_folder(scale: str, year: int) -> Path:
@@ -541,8 +538,9 @@ def write_report_data(report_data: ReportData, data_dir: Path) -> None:
     for name in (*PUBLIC_TABLES, *INPUT_QUALITY_TABLES, *MAP_TABLES, *INTERNAL_TABLES):
         frame = getattr(report_data, name)
         if frame is not None:
-            frame.to_parquet(data_dir / f"{name}.parquet", index=False)
-    (data_dir / META_FILE).write_text(json.dumps(report_data.meta, ensure_ascii=False, indent=1), encoding="utf-8")
+            with replacing(data_dir / f"{name}.parquet") as partial:
+                frame.to_parquet(partial, index=False)
+    write_text(data_dir / META_NAME, json.dumps(report_data.meta, ensure_ascii=False, indent=1))
     for f in data_dir.iterdir():
         f.chmod(0o444)
 
@@ -550,18 +548,18 @@ def write_report_data(report_data: ReportData, data_dir: Path) -> None:
 def load_report_data(data_dir: str | Path) -> ReportData:
     """Read ``<run>/_data`` (cached per process until meta.json changes)."""
     data_dir = Path(data_dir).resolve()
-    meta_file = data_dir / META_FILE
+    meta_file = data_dir / META_NAME
     try:
         stamp = meta_file.stat().st_mtime_ns
     except FileNotFoundError:
-        raise ChisoError(f"{data_dir}: no {META_FILE}; build the report data first (chiso report)") from None
+        raise ChisoError(f"{data_dir}: no {META_NAME}; build the report data first (chiso report)") from None
     return _load_cached(str(data_dir), stamp)
 
 
 @lru_cache(maxsize=4)
 def _load_cached(data_dir: str, stamp: int) -> ReportData:
     folder = Path(data_dir)
-    meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    meta = json.loads((folder / META_NAME).read_text(encoding="utf-8"))
     names = PUBLIC_TABLES + INPUT_QUALITY_TABLES + MAP_TABLES + (INTERNAL_TABLES if meta["edition"] == "internal" else ())
     tables = {n: pd.read_parquet(folder / f"{n}.parquet") for n in names if (folder / f"{n}.parquet").is_file()}
     missing = [n for n in PUBLIC_TABLES if n not in tables]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
 from chiso import formatting as fmt
+from chiso.outputs import replacing
 from chiso.report.colours import tint
 from chiso.report.data import ReportData
 from chiso.report.maps import enforcement_map, map_columns
@@ -23,12 +25,13 @@ def write_excel(rd: ReportData, path: Path) -> Path:
     starts with a title row (period, source; "DỮ LIỆU MẪU" for sample data), then the
     Vietnamese header row (frozen, with a filter). Points use the number format
     "0.00"; cells are coloured by band with conditional formats, so they stay right
-    when a user edits a value.
+    when a user edits a value. The workbook's creation time is the report data's build
+    time (so a rebuild with a fixed build time gives the same bytes); it is written under
+    a temporary name and renamed (:func:`chiso.outputs.replacing`).
     """
     import xlsxwriter
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     ranking = pd.concat(
         [ranking_table(rd, lv).assign(Cấp=LEVEL_NAMES[lv]) for lv in ranked_levels(rd)], ignore_index=True
     )
@@ -40,11 +43,14 @@ def write_excel(rd: ReportData, path: Path) -> Path:
         points = points[["Cấp", *[c for c in points.columns if c != "Cấp"]]]
         maxima = {label: maximum for label, maximum in map_columns(rd, by).values() if label in points}
         sheets.append((title, points, {**maxima, "Tổng điểm": 100.0}))
-    workbook = xlsxwriter.Workbook(path)
-    try:
-        _write_workbook(workbook, rd, sheets)
-    finally:
-        workbook.close()
+    created = datetime.fromisoformat(rd.meta["generated_at"]).astimezone(timezone.utc).replace(tzinfo=None)
+    with replacing(path) as partial:
+        workbook = xlsxwriter.Workbook(partial)
+        workbook.set_properties({"created": created})
+        try:
+            _write_workbook(workbook, rd, sheets)
+        finally:
+            workbook.close()
     return path
 
 

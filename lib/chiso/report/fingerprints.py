@@ -71,7 +71,7 @@ def input_files(source: str, scale: str, year: int) -> dict[str, str]:
     >>> input_files("official:tests/data/dvcqg-phu-tho-2026", "small", 2026)   # doctest: +SKIP
     {'2026-08/dvc-progress-tree.json': '6c1f…', …}
     """
-    from chiso.report.data import sample_folder
+    from chiso.paths import sample_folder
 
     kind, _, location = source.partition(":")
     folder = sample_folder(scale, year) if kind == "sample" else Path(location)

@@ -1,18 +1,25 @@
 """``manifest.json`` of a run (parameters, fingerprints, versions, outputs, timings) and the
-summary printed at the end of ``chiso report``."""
+summary printed at the end of ``chiso report``.
+
+The manifest is published with the reports: it names files relative to the run folder or
+the project, never by the absolute paths of the machine that built them
+(:func:`portable_path`). A run with a fixed build time (``--generated-at`` or
+SOURCE_DATE_EPOCH) records that time and no durations, so that rebuilding the same inputs
+gives the same bytes.
+"""
 
 from __future__ import annotations
 
 import os
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from chiso import __version__
-from chiso.paths import PROJECT_ROOT
+from chiso.paths import MANIFEST_NAME, PROJECT_ROOT, STALE_DIR_NAME
 from chiso.report.fingerprints import input_files, sha256_file
-from chiso.report.tasks import TaskResult
-MANIFEST_NAME = "manifest.json"
+from chiso.report.tasks import FAILED, OUTDATED, RENDERED, SKIPPED, STATUSES, TaskResult
+
 # The summary lists this many failures; manifest.json has them all.
 MAX_FAILURES_LISTED = 20
 
@@ -25,25 +32,29 @@ class RunSummary:
     results: list[TaskResult]
     manifest: dict
     seconds: float
+    data_seconds: float = 0.0
+    render_seconds: float = 0.0
+    output_errors: list[str] = field(default_factory=list)  # outputs that could not be written
 
     @property
     def counts(self) -> dict[str, int]:
-        return {s: sum(r.status == s for r in self.results) for s in ("rendered", "skipped", "failed")}
+        return status_counts(self.results)
 
     @property
     def failed(self) -> list[TaskResult]:
-        return [r for r in self.results if r.status == "failed"]
+        return [r for r in self.results if r.status == FAILED]
 
     def text(self) -> str:
         """The lines printed at the end of ``chiso report``."""
         counts = self.counts
-        ran = [r for r in self.results if r.status != "skipped"]
-        render_seconds = self.manifest["timings"]["render_seconds"]
+        ran = [r for r in self.results if r.status in (RENDERED, FAILED)]
+        render_seconds = self.render_seconds
         per_report = f", {render_seconds / len(ran):.2f} s per report" if ran else ""
+        outdated = f", {counts[OUTDATED]} outdated" if counts[OUTDATED] else ""
         lines = [
-            f"{self.run_dir}: {len(self.results)} reports — {counts['rendered']} rendered, "
-            f"{counts['skipped']} unchanged, {counts['failed']} failed — {self.seconds:.1f} s "
-            f"(data {self.manifest['timings']['data_seconds']:.1f} s, reports {render_seconds:.1f} s"
+            f"{self.run_dir}: {len(self.results)} reports — {counts[RENDERED]} rendered, "
+            f"{counts[SKIPPED]} unchanged, {counts[FAILED]} failed{outdated} — {self.seconds:.1f} s "
+            f"(data {self.data_seconds:.1f} s, reports {render_seconds:.1f} s"
             f"{per_report}, {self.manifest['jobs']} workers)"
         ]
         if ran:
@@ -57,19 +68,52 @@ class RunSummary:
             if len(self.failed) > len(shown):
                 lines.append(f"  ... and {len(self.failed) - len(shown)} more: see "
                              f"{self.run_dir / MANIFEST_NAME}")
+        lines += [f"not written: {error}" for error in self.output_errors]
+        if counts[OUTDATED]:
+            lines.append(f"{counts[OUTDATED]} reports of an earlier run were not built from this run's data: moved to "
+                         f"{self.run_dir / STALE_DIR_NAME}; the site marks those units \"chưa có báo cáo kỳ này\" "
+                         "(run without --unit to rebuild them)")
         return "\n".join(lines)
 
 
-def _project_relative(path: Path) -> str:
-    """A path inside the project as relative to its root (``params/methodology/…``): the
-    manifest is published with the reports and should not show the machine's folders."""
-    path = Path(path).resolve()
-    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+def status_counts(results: list[TaskResult]) -> dict[str, int]:
+    """How many results have each status (every status listed, 0 included)."""
+    return {s: sum(r.status == s for r in results) for s in STATUSES}
 
 
-def build_manifest(request, meta, methodology, plan, results, extras, run_dir, workers, timings) -> dict:
+def portable_path(path: str | Path) -> str:
+    """A path as the published manifest shows it: relative to the project root when inside
+    it (``params/methodology/qd766-2022.yaml``), else its name only — never the machine's folders.
+
+    >>> portable_path(PROJECT_ROOT / "params" / "x.yaml"), portable_path("/home/an/du-lieu/2026")
+    ('params/x.yaml', '2026')
+    >>> portable_path("reports")
+    'reports'
+    """
+    path = Path(path)
+    if not path.is_absolute():
+        return path.as_posix()
+    path = path.resolve()
+    return path.relative_to(PROJECT_ROOT).as_posix() if path.is_relative_to(PROJECT_ROOT) else path.name
+
+
+def _portable_source(source: str) -> str:
+    """``dossiers:/home/an/du-lieu`` → ``dossiers:du-lieu`` (see :func:`portable_path`)."""
+    kind, sep, location = source.partition(":")
+    return f"{kind}{sep}{portable_path(location)}" if location else source
+
+
+def build_manifest(request, meta, methodology, plan, results, extras, run_dir, workers, output_errors,
+                   timings) -> dict:
+    """What manifest.json holds. ``timings``: started_at, finished_at and durations; the
+    durations (and each report's) are left out when the request fixes the build time."""
     def rel(path: Path) -> str:
-        return os.path.relpath(path, run_dir)
+        return Path(os.path.relpath(path, run_dir)).as_posix()
+
+    reproducible = request.generated_at is not None
+
+    def seconds(value: float) -> float | None:
+        return None if reproducible else round(value, 3)
 
     names = plan.units.set_index("unit")[["name", "level"]].to_dict("index")
     entries = []
@@ -77,27 +121,31 @@ def build_manifest(request, meta, methodology, plan, results, extras, run_dir, w
         info = names.get(task.parameters["unit"], {"name": meta.get("province"), "level": "summary"})
         entries.append({
             "name": task.name, "unit": task.parameters["unit"], "unit_name": info["name"], "level": info["level"],
-            "status": result.status, "seconds": round(result.seconds, 3),
-            "execute_seconds": round(result.execute_seconds, 3), "render_seconds": round(result.render_seconds, 3),
+            "status": result.status, "seconds": seconds(result.seconds),
+            "execute_seconds": seconds(result.execute_seconds), "render_seconds": seconds(result.render_seconds),
             "outputs": {fmt: rel(p) for fmt, p in result.outputs.items()},
             "notebook": rel(result.notebook), "key": task.key, "reason": result.reason, "error": result.error,
         })
-    counts = {s: sum(r.status == s for r in results) for s in ("rendered", "skipped", "failed")}
+    parameters = {**asdict(request), "out": portable_path(request.out), "source": _portable_source(request.source),
+                  "methodology": portable_path(request.methodology) if Path(request.methodology).suffix
+                  else request.methodology}
     return {
         "chiso_version": __version__,
-        "parameters": asdict(request),
+        "parameters": parameters,
         "jobs": workers,
         "edition": request.edition,
         "period": {"code": meta.get("period"), "label": meta.get("period_label")},
-        "source": {"kind": meta.get("source_kind"), "label": meta.get("source_label"), "spec": request.source,
+        "source": {"kind": meta.get("source_kind"), "label": meta.get("source_label"), "spec": parameters["source"],
                    "is_sample": meta.get("is_sample"), "province": meta.get("province")},
         "methodology": {"id": methodology.id, "version": methodology.version, "title": methodology.title,
-                        "file": _project_relative(methodology.path), "sha256": sha256_file(methodology.path)},
+                        "file": portable_path(methodology.path), "sha256": sha256_file(methodology.path)},
         "inputs": {"fingerprint": meta.get("input_fingerprint"),
                    "files": input_files(request.source, request.scale, request.year), "report_data": plan.data_files},
         "versions": plan.versions,
         "outputs": {name: rel(path) for name, path in extras.items()},
+        "output_errors": [error.replace(f"{run_dir}{os.sep}", "") for error in output_errors],
         "units": entries,
-        "totals": {"reports": len(results), **counts},
-        "timings": timings,
+        "totals": {"reports": len(results), **status_counts(results)},
+        "timings": {key: value if isinstance(value, str) or not reproducible else None
+                    for key, value in timings.items()},
     }

@@ -10,7 +10,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from typing import Iterable
 
-from chiso.report.tasks import DEFAULT_RENDERER, RenderTask, TaskResult, execute_task, last_line, pending_tasks, resolve
+from chiso.report.tasks import (DEFAULT_RENDERER, FAILED, SKIPPED, RenderTask, TaskResult, execute_task, last_line,
+                                pending_tasks, resolve)
 # Imported once into every warm kernel when it starts, so that no notebook pays for them.
 KERNEL_PRELOAD = ("pandas", "matplotlib.pyplot", "chiso.report.data", "chiso.report.text",
                   "chiso.report.unit_tables", "chiso.report.province_tables", "chiso.report.maps",
@@ -103,13 +104,13 @@ class WarmPool:
                 try:
                     result = future.result()
                 except Exception as exc:  # noqa: BLE001 - the worker died, or its kernel did not start
-                    result = TaskResult(task.name, "failed", task.executed_notebook,
+                    result = TaskResult(task.name, FAILED, task.executed_notebook,
                                         error=f"worker: {last_line(exc)}")
                 result.reason = reasons.get(task.name)
                 results[task.name] = result
                 bar.update(1)
-                if result.status == "failed":
-                    bar.set_postfix(failed=sum(r.status == "failed" for r in results.values()))
+                if result.status == FAILED:
+                    bar.set_postfix(failed=sum(r.status == FAILED for r in results.values()))
         except KeyboardInterrupt:
             bar.write("interrupted: letting the running reports finish, starting no new one", file=sys.stderr)
             self._executor.shutdown(wait=True, cancel_futures=True)
@@ -141,7 +142,7 @@ def render_tasks(
     tasks = list(tasks)
     reasons = pending_tasks(tasks, force)
     todo = [task for task in tasks if task.name in reasons]
-    results = {task.name: TaskResult(task.name, "skipped", task.executed_notebook, task.outputs)
+    results = {task.name: TaskResult(task.name, SKIPPED, task.executed_notebook, task.outputs)
                for task in tasks if task.name not in reasons}
     if todo and pool is not None:
         results.update(pool.run(todo, reasons, progress))

@@ -27,8 +27,9 @@ import tempfile
 from pathlib import Path
 
 from chiso.errors import ChisoError
+from chiso.outputs import replacing, write_bytes
+from chiso.paths import TEMPLATES_DIR
 from chiso.report.blocks import PDF_TABLE_CHARACTERS, escape_markdown, escape_typst_string
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 FORMATS = ("html", "pdf")
 ENGINES = ("auto", "pandoc", "quarto")
 HIDDEN_CELL_TAGS = frozenset({"parameters", "injected-parameters", "remove"})
@@ -172,9 +173,9 @@ def render_notebook(
         metadata = {"pagetitle": title or stem, "lang": LANGUAGE}
         metadata.update({key: value for key, value in (("title", title), ("banner", banner)) if value})
         if "html" in targets:
-            targets["html"].write_bytes(_pandoc_html(markdown, metadata))
+            write_bytes(targets["html"], _pandoc_html(markdown, metadata))
         if "pdf" in targets:
-            targets["pdf"].write_bytes(_typst_pdf(markdown, metadata))
+            write_bytes(targets["pdf"], _typst_pdf(markdown, metadata))
     return targets
 
 
@@ -223,7 +224,7 @@ def _pandoc_html(markdown: str, metadata: dict[str, str]) -> bytes:
     """Self-contained HTML: report.html inlines the stylesheet (a template partial) and
     images are already data URIs. Not --embed-resources: pandoc would parse the whole
     page again to find resources (0.1 s for a unit report, 0.35 s for the summary)."""
-    return _run_pandoc(markdown, "html5", metadata, [f"--template={TEMPLATES / 'report.html'}"], cwd=TEMPLATES)
+    return _run_pandoc(markdown, "html5", metadata, [f"--template={TEMPLATES_DIR / 'report.html'}"], cwd=TEMPLATES_DIR)
 
 
 @functools.cache
@@ -245,7 +246,7 @@ def _typst_compiler():
 def _typst_source(markdown: str, metadata: dict[str, str], scratch: Path) -> bytes:
     """Markdown -> Typst source (pandoc, report.typ template). Pandoc writes each image
     to `scratch`/media (--extract-media): `scratch` is the Typst project root."""
-    options = [f"--template={TEMPLATES / 'report.typ'}", "--extract-media=media"]
+    options = [f"--template={TEMPLATES_DIR / 'report.typ'}", "--extract-media=media"]
     return _run_pandoc(markdown, "typst", metadata, options, cwd=scratch, columns=PDF_TABLE_CHARACTERS)
 
 
@@ -277,7 +278,7 @@ def _render_with_quarto(
         raise ChisoError("render_notebook: engine 'quarto' asked for, but quarto is not on PATH")
     with tempfile.TemporaryDirectory(prefix="chiso-quarto-") as scratch_name:
         scratch = Path(scratch_name)
-        shutil.copy(TEMPLATES / "report.css", scratch / "report.css")
+        shutil.copy(TEMPLATES_DIR / "report.css", scratch / "report.css")
         html_format = {"embed-resources": True, "css": "report.css"}
         typst_format = {
             "papersize": "a4",
@@ -320,4 +321,5 @@ def _render_with_quarto(
             if result.returncode != 0:
                 message = result.stderr.strip().splitlines()
                 raise ChisoError(f"quarto render --to {to} failed: {message[-1] if message else result.returncode}")
-            shutil.move(scratch / f"report.{fmt}", target)
+            with replacing(target) as partial:
+                shutil.move(scratch / f"report.{fmt}", partial)

@@ -4,52 +4,49 @@ A run
 
 1. computes the index once (:func:`chiso.report.data.build_report_data`) into
    ``<run>/_data/``, read-only;
-2. plans one notebook run per unit (the province, every department and commune, or only
-   the ``--unit`` codes) plus the province summary, each with its parameters
-   (``unit``, ``data_dir``, ``edition``) and its own working folder;
-3. skips a unit whose outputs exist and whose key is unchanged: the key is a sha256 over
-   the notebook's bytes, the chiso package's source files, the methodology file, the
-   report data (all of ``_data``: a unit's report also shows its rank among its peers,
-   so any change in the data may change every report), the parameters, the output
-   formats and the versions of the rendering tools (``--force`` re-renders anyway);
+2. plans one notebook run per unit (the province, every department and commune) plus the
+   province summary, each with its parameters (``unit``, ``data_dir``, ``edition``), its
+   own working folder and its key: a sha256 over the notebook's bytes, the chiso
+   package's source files, the methodology file, the report data (all of ``_data``: a
+   unit's report also shows its rank among its peers, so any change in the data may
+   change every report), the parameters, the output formats and the versions of the
+   rendering tools;
+3. skips a unit whose outputs exist and whose key is unchanged (``--force`` re-renders
+   anyway); with ``--unit``, only the named units (and the summary) are rendered;
 4. executes the remaining notebooks in parallel worker processes (default: one per
    CPU), each with ONE warm Jupyter kernel reused for all its notebooks (papermill
    engine ``chiso-warm``, :mod:`chiso.report.engines`), and renders each executed notebook to
    HTML and PDF in the same worker (:func:`chiso.report.render.render_notebook`). Workers and
    kernels start at the beginning of the run, while step 1 computes the index;
-5. writes the Excel ranking (:func:`chiso.report.excel.write_excel`), the static site
+5. publishes only what this run vouches for: a report stays in the public tree only if
+   it was built from this run's data (same key); any other (an earlier run's report of a
+   unit not selected with ``--unit`` whose data changed, a unit no longer in the data,
+   a format no longer asked for) is moved to ``_stale/`` and the site says the unit has
+   "chưa có báo cáo kỳ này";
+6. writes the Excel ranking (:func:`chiso.report.excel.write_excel`), the static site
    (:func:`chiso.report.site.write_site`) and ``manifest.json``, and prints a summary: one
    unit's failure never stops the others; failures are listed with the error's last
    line and the executed notebook to open; the exit status is then 1. The summary also
    says why units were rendered (``changed: data``, ``missing pdf``, ``forced``, ...).
 
-Layout of a run folder (``reports/2026-Q2/``)::
-
-    _data/               report data of the run (parquet + meta.json)
-    <code>.html .pdf     one report per unit
-    <code>/              the unit's working folder: <code>.ipynb (executed notebook),
-                         .chiso-key.json (what the outputs were made from)
-    tong-hop.html .pdf   province summary (working folder tong-hop/)
-    bang-xep-hang.xlsx   ranking and enforcement map
-    site/index.html      static site to publish
-    manifest.json        parameters, input fingerprints, versions, outputs, timings
-
-The internal edition (``--edition internal``: staff-level drill-down for the Department
-of Home Affairs) goes to a separate tree, ``reports/2026-Q2-noibo/`` ("nội bộ"), so that
-publishing ``reports/2026-Q2/`` can never carry it; the internal tree is never published.
+The layout of a run folder is :class:`chiso.paths.RunFolder`. The internal edition
+(``--edition internal``: staff-level drill-down for the Department of Home Affairs) goes
+to a separate tree, ``reports/2026-Q2-noibo/`` ("nội bộ"), so that publishing
+``reports/2026-Q2/`` can never carry it; the internal tree is never published.
 
 Example
 -------
 >>> request = ReportRequest(year=2026, quarter=2, units=("S99.01",), jobs=2)
 >>> summary = build_reports(request)                                    # doctest: +SKIP
 >>> summary.counts                                                      # doctest: +SKIP
-{'rendered': 2, 'skipped': 0, 'failed': 0}
+{'rendered': 2, 'skipped': 0, 'failed': 0, 'outdated': 165}
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -58,23 +55,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chiso.errors import ChisoError
-from chiso.paths import PROJECT_ROOT
+from chiso.outputs import OutputError, output_error, write_text
+from chiso.paths import NOTEBOOKS_DIR, SUMMARY_NAME, RunFolder
 from chiso.report.fingerprints import code_fingerprint, data_files, sha256_file, sha256_text, tool_versions
-from chiso.report.manifest import MANIFEST_NAME, RunSummary, build_manifest
+from chiso.report.manifest import RunSummary, build_manifest
 from chiso.report.pool import WarmPool, render_tasks
 from chiso.report.request import ReportRequest
-from chiso.report.site import EXCEL_NAME  # the site links to these names
-from chiso.report.site import SUMMARY_STEM as SUMMARY_NAME
-from chiso.report.tasks import DEFAULT_RENDERER, RenderTask
+from chiso.report.tasks import CURRENT, DEFAULT_RENDERER, OUTDATED, SKIPPED, RenderTask, TaskResult
 
 if TYPE_CHECKING:
     import pandas as pd
-NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+
 UNIT_NOTEBOOK = "unit_report.ipynb"
 SUMMARY_NOTEBOOK = "province_summary.ipynb"
-LOCK_FILE = ".chiso-lock"
 SAFE_NAME = r"(?!\.{1,2}$)[\w.-]+"  # a file name: no separator, not "." or ".."
-RESERVED_NAMES = (SUMMARY_NAME, "_data", "site")  # names of a run folder's other entries
+PUBLISHED_FORMATS = ("html", "pdf")
 
 
 def build_reports(
@@ -92,48 +87,57 @@ def build_reports(
     from chiso.methodology import load_methodology
     from chiso.report.data import build_report_data
 
-    started_at = datetime.now().astimezone()
-    clock = time.perf_counter()
+    started_at = (request.generated_at or datetime.now()).astimezone()
+    clock = started_clock = time.perf_counter()
     methodology = load_methodology(request.methodology)
     notebooks = {kind: Path(notebooks_dir) / name for kind, name in
                  (("unit", UNIT_NOTEBOOK), ("summary", SUMMARY_NOTEBOOK))}
     for path in notebooks.values():
         if not path.is_file():
             raise ChisoError(f"{path}: report notebook not found")
-    run_dir = request.run_dir.resolve()
-    run_dir.mkdir(parents=True, exist_ok=True)
+    folder = request.folder
+    try:
+        folder.root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise output_error(folder.root, error) from error
     with ExitStack() as stack:
-        stack.enter_context(_run_folder_lock(run_dir))
+        stack.enter_context(_run_folder_lock(folder))
         if pool is None:
             workers = min(request.workers, len(request.units) + 1) if request.units else request.workers
             # Workers start now, to warm up while the index is computed.
             pool = stack.enter_context(WarmPool(workers, renderers=[renderer]))
         report_data = build_report_data(
-            request.source, request.period, methodology, run_dir,
-            scale=request.scale, edition=request.edition, geo=request.geo,
+            request.source, request.period, methodology, folder.root,
+            scale=request.scale, edition=request.edition, geo=request.geo, generated_at=request.generated_at,
         )
         data_seconds = time.perf_counter() - clock
-        plan = plan_tasks(request, report_data, methodology, run_dir, notebooks, renderer)
+        plan = plan_tasks(request, report_data, methodology, folder, notebooks, renderer)
         clock = time.perf_counter()
-        results = render_tasks(plan.tasks, jobs=pool.jobs, force=request.force, progress=progress, pool=pool)
+        selected = [task for task in plan.tasks if task.name in plan.selected]
+        rendered = render_tasks(selected, jobs=pool.jobs, force=request.force, progress=progress, pool=pool)
+        results = _with_unselected(plan.tasks, dict(zip(plan.selected, rendered)))
         render_seconds = time.perf_counter() - clock
 
-        extras = _write_tables_and_site(report_data, run_dir)
-        finished_at = datetime.now().astimezone()
+        withdraw_stale(folder, results)
+        extras, output_errors = _write_tables_and_site(report_data, folder, results)
+        finished_at = started_at if request.generated_at else datetime.now().astimezone()
         manifest = build_manifest(
-            request, report_data.meta, methodology, plan, results, extras, run_dir, pool.jobs,
+            request, report_data.meta, methodology, plan, results, extras, folder.root, pool.jobs, output_errors,
             timings={"started_at": started_at.isoformat(timespec="seconds"),
                      "finished_at": finished_at.isoformat(timespec="seconds"),
                      "data_seconds": round(data_seconds, 3), "render_seconds": round(render_seconds, 3),
                      "total_seconds": round((finished_at - started_at).total_seconds(), 3)},
         )
-        (run_dir / MANIFEST_NAME).write_text(json.dumps(manifest, ensure_ascii=False, indent=1, default=str),
-                                             encoding="utf-8")
-    return RunSummary(run_dir, results, manifest, manifest["timings"]["total_seconds"])
+        try:
+            write_text(folder.manifest, json.dumps(manifest, ensure_ascii=False, indent=1, default=str) + "\n")
+        except OutputError as error:  # the summary still says what was done
+            output_errors.append(str(error))
+    return RunSummary(folder.root, results, manifest, time.perf_counter() - started_clock,
+                      data_seconds=data_seconds, render_seconds=render_seconds, output_errors=output_errors)
 
 
 @contextmanager
-def _run_folder_lock(run_dir: Path):
+def _run_folder_lock(folder: RunFolder):
     """One run at a time per run folder: two runs writing the same reports would mix
     their outputs. The lock goes with the process, however it ends (POSIX only)."""
     try:
@@ -141,11 +145,11 @@ def _run_folder_lock(run_dir: Path):
     except ImportError:  # Windows: no advisory locks; runs are not guarded
         yield
         return
-    with open(run_dir / LOCK_FILE, "w") as handle:
+    with open(folder.lock, "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise ChisoError(f"{run_dir}: another chiso report is writing this folder; "
+            raise ChisoError(f"{folder.root}: another chiso report is writing this folder; "
                              "wait until it has finished") from None
         yield
 
@@ -154,25 +158,27 @@ def _run_folder_lock(run_dir: Path):
 class Plan:
     """The tasks of a run and the fingerprints their keys were made from."""
 
-    tasks: list[RenderTask]
-    units: pd.DataFrame  # unit, name, level, parent of the selected units
+    tasks: list[RenderTask]  # the summary, then every unit of the report data
+    selected: list[str]  # names of the tasks this run renders (all, or the summary and --unit's)
+    units: pd.DataFrame  # unit, name, level, parent of every unit
     data_files: dict[str, str]
     versions: dict[str, str | None]
 
 
-def plan_tasks(request: ReportRequest, report_data, methodology, run_dir: Path, notebooks: dict[str, Path],
+def plan_tasks(request: ReportRequest, report_data, methodology, folder: RunFolder, notebooks: dict[str, Path],
                renderer: str = DEFAULT_RENDERER) -> Plan:
-    """The province summary and one task per selected unit, each with its key.
+    """The province summary and one task per unit, each with its key; which of them this
+    run renders (every one, or the summary and the ``--unit`` codes).
 
     Parameters of every notebook: ``unit`` (code; "" for the summary), ``data_dir``
     (relative to the unit's working folder, where the notebook runs, so that an
     executed notebook still works after the run folder is moved) and ``edition``.
     """
-    from chiso.report.data import DATA_DIR_NAME
     from chiso.report.text import report_title
 
-    data_dir = run_dir / DATA_DIR_NAME
-    units = select_units(report_data.units, request.units, data_dir)
+    data_dir = folder.data_dir
+    units = report_data.units
+    selected = select_units(units, request.units, data_dir)
     hashes = data_files(data_dir)
     versions = tool_versions()
     shared = {
@@ -185,9 +191,9 @@ def plan_tasks(request: ReportRequest, report_data, methodology, run_dir: Path, 
     banner = report_banner(report_data)
 
     def task(name: str, kind: str, unit: str) -> RenderTask:
-        work_dir = run_dir / name
+        work_dir = folder.work_dir(name)
         return RenderTask(
-            name=name, notebook=notebooks[kind], work_dir=work_dir, out_dir=run_dir,
+            name=name, notebook=notebooks[kind], work_dir=work_dir, out_dir=folder.report_dir(name),
             parameters={"unit": unit, "data_dir": os.path.relpath(data_dir, work_dir), "edition": request.edition},
             formats=request.formats, title=report_title(report_data, unit or None), banner=banner,
             renderer=renderer,
@@ -195,7 +201,7 @@ def plan_tasks(request: ReportRequest, report_data, methodology, run_dir: Path, 
 
     # The summary first: it is the longest report, and would otherwise finish last.
     tasks = [task(SUMMARY_NAME, "summary", "")] + [task(code, "unit", code) for code in units["unit"]]
-    return Plan(tasks, units, hashes, versions)
+    return Plan(tasks, [SUMMARY_NAME, *selected["unit"]], units, hashes, versions)
 
 
 def report_banner(report_data) -> str | None:
@@ -219,10 +225,10 @@ def select_units(units, codes: tuple[str, ...] | None, data_dir: Path):
     ``.``, ``-``, ``_``): a code from an input file can never write outside the run folder.
     """
     codes_in_data = units["unit"].astype(str)
-    unsafe = codes_in_data[~codes_in_data.str.fullmatch(SAFE_NAME) | codes_in_data.isin(RESERVED_NAMES)]
+    unsafe = codes_in_data[~codes_in_data.str.fullmatch(SAFE_NAME) | codes_in_data.isin(RunFolder.RESERVED)]
     if len(unsafe):
         raise ChisoError(f"{data_dir / 'units.parquet'}: unit code {unsafe.iloc[0]!r} cannot name a report file "
-                         f"(expected letters, digits, '.', '-' or '_', and none of {', '.join(RESERVED_NAMES)})")
+                         f"(expected letters, digits, '.', '-' or '_', and none of {', '.join(RunFolder.RESERVED)})")
     if not codes:
         return units
     unknown = sorted(set(codes) - set(units["unit"]))
@@ -232,19 +238,72 @@ def select_units(units, codes: tuple[str, ...] | None, data_dir: Path):
     return units[units["unit"].isin(codes)]
 
 
-def _write_tables_and_site(report_data, run_dir: Path) -> dict[str, Path]:
-    """The Excel ranking and the static site, rebuilt on every run (they take seconds)."""
+def _with_unselected(tasks: list[RenderTask], results: dict[str, TaskResult]) -> list[TaskResult]:
+    """Results of every task, in plan order: a task this run did not render (not named by
+    ``--unit``) is current when its outputs were made from this run's inputs (same key),
+    else outdated (its outputs are withdrawn, :func:`withdraw_stale`)."""
+    out = []
+    for task in tasks:
+        if task.name not in results:
+            reason = task.stale_reason()
+            results[task.name] = (TaskResult(task.name, SKIPPED, task.executed_notebook, task.outputs)
+                                  if reason is None else
+                                  TaskResult(task.name, OUTDATED, task.executed_notebook,
+                                             reason=f"{reason}; not rendered (--unit)"))
+        out.append(results[task.name])
+    return out
+
+
+def withdraw_stale(folder: RunFolder, results: list[TaskResult]) -> list[Path]:
+    """Move every report in the public tree that this run does not vouch for to ``_stale/``.
+
+    Vouched for: the outputs of a report rendered now or skipped as current (same key).
+    Anything else there — an earlier run's report of an outdated or failed unit, of a unit
+    no longer in the data, a format no longer asked for — goes to ``_stale/`` (same
+    relative path), so that the site, the Excel file and the manifest, which show this
+    run's figures, never sit beside an older report. Returns the moved files' new paths.
+    """
+    current = {path.resolve() for r in results if r.status in CURRENT for path in r.outputs.values()}
+    published = [path for directory in (folder.root, folder.units_dir) if directory.is_dir()
+                 for fmt in PUBLISHED_FORMATS for path in sorted(directory.glob(f"*.{fmt}"))]
+    moved = []
+    for path in published:
+        if path.resolve() == folder.site.resolve() or path.resolve() in current:
+            continue
+        target = folder.stale_dir / path.relative_to(folder.root)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(path, target)
+        except OSError as error:
+            raise output_error(target, error) from error
+        moved.append(target)
+    return moved
+
+
+def _write_tables_and_site(report_data, folder: RunFolder,
+                           results: list[TaskResult]) -> tuple[dict[str, Path], list[str]]:
+    """The Excel ranking and the static site, rebuilt on every run (they take seconds).
+    The site links the reports this run vouches for, and only those.
+
+    Returns the outputs written and, for those that could not be (disk full, ...), the
+    one-line errors: the run still writes its manifest and summary.
+    """
     from chiso.report.excel import write_excel
     from chiso.report.site import write_site
 
-    excel = run_dir / EXCEL_NAME
-    write_excel(report_data, excel)
-    site = write_site(report_data, run_dir)
-    return {"excel": excel, "site": Path(site)}
+    reports = {r.name: list(r.outputs) for r in results if r.status in CURRENT}
+    written, errors = {}, []
+    for name, write in (("excel", lambda: write_excel(report_data, folder.excel)),
+                        ("site", lambda: write_site(report_data, folder, reports))):
+        try:
+            written[name] = write()
+        except OutputError as error:
+            errors.append(str(error))
+    return written, errors
 
 
 def run_report(args) -> int:
     """``chiso report``: build the reports, print the summary; 1 if any unit failed."""
     summary = build_reports(ReportRequest.from_args(args))
     print(summary.text())
-    return 1 if summary.failed else 0
+    return 1 if summary.failed or summary.output_errors else 0

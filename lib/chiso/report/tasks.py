@@ -12,9 +12,16 @@ from pathlib import Path
 from typing import Callable
 
 from chiso.errors import ChisoError
+from chiso.outputs import write_text
+from chiso.paths import KEY_NAME
 from chiso.report.fingerprints import sha256_text
 from chiso.report.request import OUTPUT_FORMATS
-KEY_FILE = ".chiso-key.json"
+
+# What became of a report in a run (TaskResult.status, manifest.json "status").
+RENDERED, SKIPPED, FAILED = "rendered", "skipped", "failed"
+OUTDATED = "outdated"  # not rendered (not named by --unit) and not current: withdrawn
+STATUSES = (RENDERED, SKIPPED, FAILED, OUTDATED)
+CURRENT = (RENDERED, SKIPPED)  # made from this run's inputs: published
 DEFAULT_RENDERER = "chiso.report.render:render_notebook"
 RENDER_ENGINE = "auto"
 # A cell running longer than this is stuck; the unit fails and the worker gets a fresh kernel.
@@ -52,7 +59,7 @@ class RenderTask:
 
     @property
     def key_file(self) -> Path:
-        return self.work_dir / KEY_FILE
+        return self.work_dir / KEY_NAME
 
     def with_key(self, shared_inputs: dict) -> "RenderTask":
         """This task with its key: sha256 over ``shared_inputs`` (fingerprints of the
@@ -95,7 +102,7 @@ class RenderTask:
 
 @dataclass
 class TaskResult:
-    """What became of one task. ``status``: rendered, skipped or failed."""
+    """What became of one task. ``status``: one of :data:`STATUSES`."""
 
     name: str
     status: str
@@ -122,11 +129,15 @@ def execute_task(task: RenderTask) -> TaskResult:
     started = time.perf_counter()
     task.work_dir.mkdir(parents=True, exist_ok=True)
     # Outputs about to be replaced are no longer vouched for: if this run fails, or makes
-    # HTML only, no report of an earlier run may stay behind to be published.
-    stale = [task.out_dir / f"{task.name}.{fmt}" for fmt in OUTPUT_FORMATS]
-    for path in (task.key_file, task.executed_notebook, *stale):
+    # HTML only, no report of an earlier run may stay behind to be published. They move to
+    # the working folder (never published), where the renderer writes the new ones.
+    for path in (task.key_file, task.executed_notebook):
         path.unlink(missing_ok=True)
-    result = TaskResult(task.name, "failed", task.executed_notebook)
+    for fmt in OUTPUT_FORMATS:
+        earlier = task.out_dir / f"{task.name}.{fmt}"
+        if earlier.is_file():
+            os.replace(earlier, task.work_dir / earlier.name)
+    result = TaskResult(task.name, FAILED, task.executed_notebook)
     try:
         papermill.execute_notebook(
             task.notebook, task.executed_notebook, parameters=task.parameters, engine_name=ENGINE_NAME,
@@ -145,9 +156,9 @@ def execute_task(task: RenderTask) -> TaskResult:
         result.render_seconds = time.perf_counter() - executed
         result.outputs = _publish(rendered, task)
         # The inputs too, so that "why was this unit re-rendered?" can be answered by a diff.
-        task.key_file.write_text(json.dumps({"key": task.key, "inputs": task.key_inputs}, indent=1,
-                                            ensure_ascii=False), encoding="utf-8")
-        result.status = "rendered"
+        write_text(task.key_file, json.dumps({"key": task.key, "inputs": task.key_inputs}, indent=1,
+                                             ensure_ascii=False))
+        result.status = RENDERED
     except Exception as exc:  # noqa: BLE001 - one unit's failure must not stop the batch
         result.error = last_line(exc)
     result.seconds = time.perf_counter() - started
@@ -162,6 +173,7 @@ def _publish(rendered: dict[str, Path], task: RenderTask) -> dict[str, Path]:
     missing = [fmt for fmt in task.formats if fmt not in rendered]
     if missing:
         raise ChisoError(f"renderer made no {', '.join(missing)} for {task.executed_notebook}")
+    task.out_dir.mkdir(parents=True, exist_ok=True)
     outputs = {}
     for fmt, target in task.outputs.items():
         source = Path(rendered[fmt])
