@@ -363,5 +363,5 @@ def test_a_full_disk_still_gives_the_manifest_and_the_summary(tmp_path, notebook
     assert "excel" not in manifest["outputs"] and request.folder.site.is_file()
     monkeypatch.setattr(runner, "build_reports", lambda request: summary)
     args = Namespace(year=2026, quarter=2, source="sample", edition="public", unit=["D1"], jobs=2, scale="small",
-                     out=tmp_path, methodology="qd766-2022", force=False, no_pdf=False, generated_at=None)
+                     out=tmp_path, methodology="qd766-2022", force=False, no_pdf=False, geo=None, generated_at=None)
     assert runner.run_report(args) == 1
