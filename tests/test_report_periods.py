@@ -28,7 +28,7 @@ def test_run_folders_are_named_after_the_period_and_cutoff():
 def cli_args(**given):
     values = {"period": None, "as_of": None, "year": 2026, "quarter": None, "month": None, "source": "sample",
               "edition": "public", "unit": None, "jobs": 1, "scale": "small", "out": "reports",
-              "methodology": "qd766-2022", "force": False, "no_pdf": True, "geo": None}
+              "methodology": "qd766-2022", "force": False, "no_pdf": True, "geo": None, "generated_at": None}
     return Namespace(**{**values, **given})
 
 
