@@ -85,7 +85,8 @@ def _parser() -> argparse.ArgumentParser:
         "is recognised from the content) and write one row per unit and computable sub-indicator "
         "with points computed by chiso from numerator and denominator (never copied from the "
         "published score). Columns: unit,indicator,numerator,denominator,points,max_points, then "
-        "unit_name, level, ratio, published_points, data_quality, data_quality_message.",
+        "unit_name, level, ratio, published_points, data_quality, data_quality_message, defect (why a "
+        "row is no data: a figure in the responses that failed a check).",
     )
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="response files or folders")
     _add_output_options(p)
@@ -195,7 +196,7 @@ def _fetch_official(args) -> int:
 
 def _score_official(args) -> int:
     from chiso.methodology import load_methodology
-    from chiso.sources.official import load_official, score_official
+    from chiso.sources.official import defect_summary, load_official, score_official
 
     methodology = load_methodology(args.methodology)
     official = load_official(args.paths)
@@ -204,8 +205,10 @@ def _score_official(args) -> int:
     # online-services block (DVCQG publishes its total, not its formula).
     scored = scored[scored["status"].isin(["ok", "no_data"])]
     _write_scores(scored, args.out, ["unit_name", "level", "ratio", "published_points", "data_quality",
-                                     "data_quality_message"])
-    print(f"{args.out}: {scored['unit'].nunique()} units, {len(scored)} rows ({official.period_hint or 'period unknown'})")
+                                     "data_quality_message", "defect"])
+    defects = defect_summary(scored, official)
+    print(f"{args.out}: {scored['unit'].nunique()} units, {len(scored)} rows ({official.period_hint or 'period unknown'})"
+          + (f"; {defects} (see the defect column)" if defects else ""))
     return 0
 
 

@@ -20,6 +20,24 @@ endpoint (``pagination.totalPages`` > 1) are merged, including a unit whose metr
 split across pages. Units are joined on ``departmentId`` (``departmentCode`` is absent
 from transparency and handling-satisfaction). Null stays null; data-quality flags are kept.
 
+Nothing read is trusted. Checked before anything is scored:
+
+- stops the run (InputError, one line naming the file, the unit and the field; exit 2):
+  unreadable or truncated JSON; a unit list that is null or not a list, or holds a
+  non-object; a unit without ``departmentId``; a page missing from (or beyond)
+  ``pagination.totalPages``; pages disagreeing on it; a response for another province, or
+  units of another province in a response without an overview (by their code, or, without
+  codes, by sharing no unit with the other responses); two different responses for the
+  same endpoint and page; a bad figure in the national table; an unfinished fetch folder;
+- makes the sub-indicators it touches "no data" for that unit only, with the reason in
+  ``defect`` (:func:`apply_defects`, counted by :func:`defect_summary`): a figure that is
+  not a usable number (:func:`read_number`: true/false, text, NaN, overflow, negative — a
+  quoted number is read like a number, in every endpoint), a numerator above its
+  denominator, a unit listed twice (within or across pages) with different numbers,
+  ``metrics`` null or holding a non-metric (the unit's whole group);
+- a missing endpoint file: its sub-indicators are "no data" for every unit
+  (``missing_endpoints``), said in the summary.
+
 Which field feeds which sub-indicator is data: the ``dvcqg`` entry of each sub-indicator
 in the methodology file (``metric`` for metric lists, ``numerator``/``denominator`` field
 names for the tree endpoints).
@@ -35,6 +53,7 @@ Example
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +87,11 @@ FETCH_MANIFEST = "fetch-manifest.json"  # written by fetch-official beside the r
 NATIONAL = "service-results"  # the national table's endpoint: one row per province, not per unit
 # groupScores keys of the national table, in the portal's order (dvcqg-api.md).
 NATIONAL_GROUPS = ("CKMB", "TDGQ", "CLGQ", "MDSH", "MDHL", "TTTT")
+_LIST_ENDPOINTS = ("transparency", "dossier-digitized", "handling-satisfaction")  # overview, evaluation[]
+MAX_FIGURE = 1e12  # far above any count the portal publishes (a province has ~10^6 dossiers a year)
+_NUMBER_TEXT = re.compile(r"^\s*\d+(\.\d+)?\s*$|^\s*-\d+(\.\d+)?\s*$")
+_ROW_COLUMNS = ["unit", "unit_id", "endpoint", "file", "metric", "numerator", "denominator", "published_ratio",
+                "value", "official_points", "max_points", "data_quality", "data_quality_message", "defect"]
 _LEVELS = {"PROVINCE": "department", "COMMUNE": "commune", "DISTRICT": "district"}
 ONLINE_BLOCK = "3.1-3.3"  # pseudo-indicator: DVCQG's online-services total, not recomputable
 OFFICIAL_NOT_RECOMPUTED = "official, not recomputed"
@@ -94,6 +118,9 @@ class OfficialResults:
     period_hint: str | None = None
     province: str | None = None
     national: pd.DataFrame | None = None  # the national table (service-results), when read
+    # unit, unit_id, endpoint, metric (None: every sub-indicator of the endpoint), file, defect
+    unit_defects: pd.DataFrame | None = None
+    missing_endpoints: list[str] = field(default_factory=list)
 
 
 def _read_json(path: Path) -> dict:
@@ -112,11 +139,18 @@ def _read_json(path: Path) -> dict:
             f"{path}: {what} JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}); "
             "expected a complete DVCQG response"
         ) from exc
+    except (ValueError, RecursionError) as exc:  # a number of thousands of digits, absurd nesting
+        raise InputError(f"{path}: unreadable JSON ({type(exc).__name__}: {str(exc)[:80]}); "
+                         "expected a DVCQG response") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("data"), dict):
         raise InputError(f"{path}: not a DVCQG response (expected an object with a 'data' object)")
     if doc.get("code") not in (None, "OK"):
         raise InputError(f"{path}: the portal answered code={doc.get('code')!r} ({doc.get('message')}), not 'OK'")
     return doc["data"]
+
+
+def _dicts(value) -> list[dict]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def detect_endpoint(data: dict, path: Path) -> str:
@@ -128,15 +162,16 @@ def detect_endpoint(data: dict, path: Path) -> str:
     ):
         return NATIONAL
     if "evaluation" in data or "overview" in data:
-        units = [data.get("overview") or {}] + list(data.get("evaluation") or [])
+        units = _dicts([data.get("overview")] + (evaluation if isinstance(evaluation, list) else []))
         for unit in units:
-            for metric in unit.get("metrics") or []:
-                endpoint = _METRIC_ENDPOINT.get(metric.get("code"))
+            for metric in _dicts(unit.get("metrics")):
+                endpoint = _METRIC_ENDPOINT.get(_text(metric.get("code")))
                 if endpoint:
                     return endpoint
     if "children" in data or "parent" in data:
-        units = [data.get("parent") or {}] + list(data.get("children") or [])
-        keys = set().union(*(u.keys() for u in units if isinstance(u, dict)))
+        children = data.get("children")
+        units = _dicts([data.get("parent")] + (children if isinstance(children, list) else []))
+        keys = set().union(*(u.keys() for u in units))
         if "totalReceived" in keys or "totalOnTime" in keys:
             return "dvc-progress-tree"
         if "totalFeeFormality" in keys or "totalDossierFinancialObligation" in keys:
@@ -179,22 +214,113 @@ def _check_fetch_manifest(folder: Path) -> None:
                          "(it resumes) before scoring it")
 
 
+def read_number(value) -> tuple[float, str | None]:
+    """Every published figure is read by this one rule, in every endpoint.
+
+    null -> NaN, no defect (null stays null, never 0); a number, or a quoted number
+    (``"12"``, ``"12.5"``: read the same as unquoted) -> its value; anything else is a defect
+    and gives (NaN, what is wrong): true/false, other text, NaN, infinity or more than
+    :data:`MAX_FIGURE` (overflow), a negative value (no published count, ratio, score or
+    average is negative), a list or object.
+
+    >>> read_number(12), read_number("12.5"), read_number(None)
+    ((12.0, None), (12.5, None), (nan, None))
+    >>> read_number(True)[1], read_number(-3)[1]
+    ('true is not a number', 'negative (-3)')
+    """
+    if value is None:
+        return np.nan, None
+    if isinstance(value, bool):
+        return np.nan, f"{str(value).lower()} is not a number"
+    if isinstance(value, str):
+        if not _NUMBER_TEXT.match(value):
+            return np.nan, f"text {value[:30]!r} is not a number"
+        value = float(value)
+    if isinstance(value, int):
+        if abs(value) > MAX_FIGURE:
+            return np.nan, f"overflow ({str(value)[:20]}…, more than {MAX_FIGURE:.0e})"
+        value = float(value)
+    if not isinstance(value, float):
+        return np.nan, f"{type(value).__name__} is not a number"
+    if math.isnan(value):
+        return np.nan, "NaN is not a number"
+    if math.isinf(value) or abs(value) > MAX_FIGURE:
+        return np.nan, f"overflow ({value:g}, more than {MAX_FIGURE:.0e})"
+    if value < 0:
+        return np.nan, f"negative ({value:g})"
+    return value, None
+
+
 def _top_and_children(data: dict) -> tuple[dict | None, list[dict]]:
     if "evaluation" in data or "overview" in data:
         return data.get("overview"), list(data.get("evaluation") or [])
     return data.get("parent"), list(data.get("children") or [])
 
 
-def _num(value):
-    return np.nan if value is None else float(value)
+def _check_structure(path: Path, data: dict, endpoint: str) -> None:
+    """What makes a whole response unusable stops the run (one line naming file, unit, field):
+    a unit list that is null or not a list, a unit that is not an object, a unit without
+    ``departmentId``, a page number that is not a whole number."""
+    top_key, list_key = ("overview", "evaluation") if endpoint in _LIST_ENDPOINTS else ("parent", "children")
+    units = data.get(list_key)
+    if list_key in data and not isinstance(units, list):
+        raise InputError(f"{path}: data.{list_key} is {json.dumps(units)[:30]}; expected a list of units")
+    top = data.get(top_key)
+    if top is not None and not isinstance(top, dict):
+        raise InputError(f"{path}: data.{top_key} is {json.dumps(top)[:30]}; expected the province's object")
+    for n, unit in enumerate(units or []):
+        if not isinstance(unit, dict):
+            raise InputError(f"{path}: data.{list_key}[{n}] is {json.dumps(unit)[:30]}; expected a unit object")
+    for where, unit in [(f"data.{top_key}", top)] * (top is not None) + [
+            (f"data.{list_key}[{n}]", u) for n, u in enumerate(units or [])]:
+        uid = unit.get("departmentId")
+        if not isinstance(uid, str) or not uid.strip():
+            raise InputError(f"{path}: {where} ({unit.get('departmentName') or 'no name'!s}): field departmentId "
+                             f"is {json.dumps(uid)}; expected the unit's id")
+    pagination = data.get("pagination")
+    if pagination is not None:
+        for key in ("currentPage", "totalPages"):
+            value = pagination.get(key, 1) if isinstance(pagination, dict) else None
+            if isinstance(value, bool) or not isinstance(value, int) or value < (0 if key == "totalPages" else 1):
+                raise InputError(f"{path}: field pagination.{key} is {json.dumps(value)}; expected a whole number")
+
+
+def _page(data: dict) -> tuple[int, int]:
+    """(currentPage, totalPages) of a response; 1 of 1 without pagination (tree endpoints)."""
+    pagination = data.get("pagination") or {}
+    return pagination.get("currentPage", 1), max(1, pagination.get("totalPages", 1))
+
+
+def _check_pages(endpoint: str, pages: list[tuple[Path, dict]]) -> None:
+    """Every page that ``pagination.totalPages`` announces is there, and no more."""
+    announced = {_page(data)[1]: path for path, data in pages}
+    if len(announced) > 1:
+        (n1, f1), (n2, f2) = list(announced.items())[:2]
+        raise InputError(f"{f2}: field pagination.totalPages is {n2}, but {f1.name} says {n1} ({endpoint})")
+    (total, path), = announced.items()
+    seen = {_page(data)[0] for _, data in pages}
+    missing = sorted(set(range(1, total + 1)) - seen)
+    if missing:
+        raise InputError(f"{path}: {endpoint} page {missing[0]} of {total} is missing (pagination.totalPages = "
+                         f"{total}; pages read: {', '.join(map(str, sorted(seen)))})")
+    extra = sorted(seen - set(range(1, total + 1)))
+    if extra:
+        path = next(p for p, d in pages if _page(d)[0] == extra[0])
+        raise InputError(f"{path}: {endpoint} page {extra[0]}, but pagination.totalPages = {total}")
 
 
 def load_official(paths) -> OfficialResults:
     """Read DVCQG responses (files and/or folders of ``*.json``) of ONE period and province.
 
-    Raises InputError naming the file for malformed or truncated JSON, unrecognised
-    content, a response for another province, or two different responses for the same
-    endpoint and page.
+    Nothing read is trusted (every check is listed in the module docstring). Raises
+    InputError, one line naming the file (and the unit and field where there is one), for:
+    malformed or truncated JSON; unrecognised content; a null or non-list unit list, a unit
+    without ``departmentId``; a page missing from ``pagination.totalPages``; a response for
+    another province, or units of another province in a response without an overview; two
+    different responses for the same endpoint and page. A defect confined to one unit
+    (a figure that is not a usable number, a unit listed twice with different numbers,
+    ``metrics: null``) does not stop the run: it is listed in ``defects`` and the
+    sub-indicators it touches become "no data" (:func:`indicator_rows`).
     """
     files = _collect_files(paths)
     by_endpoint: dict[str, list[tuple[Path, dict]]] = {}
@@ -206,67 +332,87 @@ def load_official(paths) -> OfficialResults:
         if endpoint == NATIONAL:
             national.append((path, data))
             continue
+        _check_structure(path, data, endpoint)
         top, _children = _top_and_children(data)
-        if top and top.get("departmentId"):
+        if top:
             if province_id is None:
-                province_id, province_file, province_name = top["departmentId"], path, top.get("departmentName")
+                province_id, province_file, province_name = top["departmentId"], path, _text(top.get("departmentName"))
             elif top["departmentId"] != province_id:
                 raise InputError(
                     f"{path}: response for {top.get('departmentName')!r} ({top['departmentId']}), "
                     f"but {province_file.name} is for {province_name!r}: one province per run"
                 )
         pages = by_endpoint.setdefault(endpoint, [])
-        page_no = (data.get("pagination") or {}).get("currentPage", 1)
+        page_no = _page(data)[0]
         for other_path, other in pages:
-            if (other.get("pagination") or {}).get("currentPage", 1) == page_no and other != data:
+            if _page(other)[0] == page_no and other != data:
                 raise InputError(
                     f"{path}: second, different {endpoint} response (page {page_no}) besides {other_path}"
                 )
         if not any(other == data for _, other in pages):
             pages.append((path, data))
+    for endpoint, pages in by_endpoint.items():
+        _check_pages(endpoint, pages)
 
     codes: dict[str, str] = {}  # departmentId -> departmentCode, from whichever file has it
     for pages in by_endpoint.values():
         for _, data in pages:
             top, children = _top_and_children(data)
             for u in ([top] if top else []) + children:
-                if u.get("departmentCode"):
+                if isinstance(u.get("departmentCode"), str) and u["departmentCode"]:
                     codes[u["departmentId"]] = u["departmentCode"]
+    _check_one_province(by_endpoint, province_id, codes)
 
     rows: list[dict] = []
     totals: list[dict] = []
     units: dict[str, dict] = {}
+    defects: list[dict] = []
     for endpoint, pages in by_endpoint.items():
-        for _, data in pages:
+        for path, data in pages:
             top, children = _top_and_children(data)
             for unit, is_top in [(top, True)] * bool(top) + [(c, False) for c in children]:
                 uid = unit["departmentId"]
                 code = codes.get(uid, uid)
                 level = "province" if is_top else _LEVELS.get(
-                    unit.get("level") or unit.get("departmentLevel") or "", "department"
+                    _text(unit.get("level")) or _text(unit.get("departmentLevel")) or "", "department"
                 )
-                info = units.setdefault(code, {"unit": code, "unit_id": uid, "name": unit.get("departmentName"),
+                info = units.setdefault(code, {"unit": code, "unit_id": uid, "name": _text(unit.get("departmentName")),
                                                "level": level, "parent": None})
                 if not is_top and province_id:
                     info["parent"] = codes.get(province_id, province_id)
-                base = {"unit": code, "unit_id": uid, "endpoint": endpoint}
+                base = {"unit": code, "unit_id": uid, "endpoint": endpoint, "file": path.name}
                 if "totalMaxScore" in unit:
-                    totals.append({**base, "official_total": unit.get("totalScore"),
-                                   "official_max": unit.get("totalMaxScore")})
+                    (total, bad_total), (top_max, bad_max) = map(read_number, (unit.get("totalScore"),
+                                                                                unit.get("totalMaxScore")))
+                    totals.append({**base, "official_total": total, "official_max": top_max,
+                                   "defect": _field_defect(path.name, "totalScore", bad_total)
+                                   or _field_defect(path.name, "totalMaxScore", bad_max)})
+                problem = _metrics_problem(unit) if endpoint in _LIST_ENDPOINTS else None
+                if problem:  # which figure is which cannot be told: the unit's whole group
+                    defects.append({**base, "metric": None, "defect": f"{path.name}: {problem}"})
+                    continue
                 rows += _unit_rows(endpoint, unit, base)
-    if not rows:
+    if not rows and not defects:
         raise InputError(f"{', '.join(map(str, paths))}: no units found in the responses")
 
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows, columns=_ROW_COLUMNS)
+    table = _flag_conflicting_duplicates(table)
     unit_frame = pd.DataFrame(list(units.values()))
     table = table.merge(unit_frame[["unit", "name", "level"]].rename(columns={"name": "unit_name"}), on="unit")
     period = next((m.group(1).upper() for f in files if (m := _PERIOD_IN_NAME.search(str(f)))), None)
     table.insert(4, "period", period)
-    group_totals = pd.DataFrame(totals, columns=["unit", "unit_id", "endpoint", "official_total", "official_max"])
-    # Pages may repeat a unit's group total: keep one (they are the same figure).
-    group_totals = group_totals.drop_duplicates(["unit", "endpoint"])
+    group_totals = pd.DataFrame(totals, columns=["unit", "unit_id", "endpoint", "file", "official_total",
+                                                 "official_max", "defect"])
+    # Pages repeat the province's group total: keep one (they are the same figure).
+    group_totals = group_totals.drop_duplicates(["unit", "endpoint"]).drop(columns="file")
     for column in ("official_total", "official_max"):
         group_totals[column] = pd.to_numeric(group_totals[column]).astype(float)
+    folders = sorted({str(f.parent) for f in files})
+    for endpoint in ENDPOINTS:
+        if by_endpoint and endpoint not in by_endpoint:
+            defects += [{"unit": code, "unit_id": info["unit_id"], "endpoint": endpoint, "metric": None,
+                         "file": None, "defect": f"no {endpoint} response among the files read ({', '.join(folders)})"}
+                        for code, info in units.items()]
     return OfficialResults(
         table=table,
         group_totals=group_totals,
@@ -275,64 +421,127 @@ def load_official(paths) -> OfficialResults:
         period_hint=period,
         province=province_name,
         national=national_table(national, province_id),
+        unit_defects=pd.DataFrame(defects, columns=["unit", "unit_id", "endpoint", "metric", "file", "defect"]),
+        missing_endpoints=[e for e in ENDPOINTS if by_endpoint and e not in by_endpoint],
     )
+
+
+def _text(value) -> str | None:
+    """A name or level as published; anything but text counts as absent."""
+    return value if isinstance(value, str) else None
+
+
+def _metrics_problem(unit: dict) -> str | None:
+    metrics = unit.get("metrics")
+    if not isinstance(metrics, list):
+        return f"field metrics is {json.dumps(metrics)[:30]}; expected a list of metrics"
+    for n, m in enumerate(metrics):
+        if not isinstance(m, dict) or not isinstance(m.get("code"), str):
+            return f"field metrics[{n}] is {json.dumps(m)[:30]}; expected a metric with its code"
+    return None
+
+
+def _field_defect(file: str, field_name: str, problem: str | None) -> str | None:
+    return f"{file}: field {field_name}: {problem}" if problem else None
+
+
+def _check_one_province(by_endpoint: dict, province_id: str | None, codes: dict[str, str]) -> None:
+    """Units of another province are refused, also in a response without an overview/parent
+    to say whose it is: by code (``H44.116`` lies under ``H44``) or, without codes, by
+    sharing no unit with the responses that name the province."""
+    province_code = codes.get(province_id)
+    known = {u["departmentId"] for pages in by_endpoint.values() for _, d in pages
+             if _top_and_children(d)[0] for u in _top_and_children(d)[1]}
+    for pages in by_endpoint.values():
+        for path, data in pages:
+            top, children = _top_and_children(data)
+            if province_code:
+                for unit in children:
+                    code = unit.get("departmentCode")
+                    if isinstance(code, str) and not code.startswith(province_code + "."):
+                        raise InputError(f"{path}: unit {unit.get('departmentName')!r}: field departmentCode is "
+                                         f"{code!r}, not a unit of province {province_code}: one province per run")
+            if top is None and known and children and not any(u["departmentId"] in known for u in children):
+                raise InputError(f"{path}: none of its {len(children)} units is a unit of the province of the other "
+                                 "responses, and it has no overview to say whose it is: another province's response?")
+
+
+def _flag_conflicting_duplicates(table: pd.DataFrame) -> pd.DataFrame:
+    """A unit listed twice (within or across pages) must repeat the same numbers; where
+    they differ, that unit's figure is a defect (which one is right cannot be told)."""
+    figures = ["numerator", "denominator", "published_ratio", "official_points"]
+    key = ["unit", "endpoint", "metric"]
+    distinct = table[key + figures].astype({f: "string" for f in figures}).fillna("null").drop_duplicates()
+    clashing = distinct[distinct.duplicated(key, keep=False)][key].drop_duplicates()
+    if clashing.empty:
+        return table
+    files = table.groupby(key)["file"].agg(lambda f: ", ".join(sorted(set(f))))
+    marks = clashing.set_index(key).index
+    hit = pd.MultiIndex.from_frame(table[key]).isin(marks)
+    reason = [f"{files[(u, e, m)]}: field {m}: the unit is listed more than once with different numbers"
+              for u, e, m in table.loc[hit, key].itertuples(index=False)]
+    table.loc[hit, "defect"] = table.loc[hit, "defect"].fillna(pd.Series(reason, index=table.index[hit]))
+    return table
 
 
 def national_table(responses: list[tuple[Path, dict]], province_id: str | None = None) -> pd.DataFrame | None:
     """The provinces of a ``service-results`` response as published: department_id, name,
     code, total, score_delta and one column per group score (``CKMB`` … ``TTTT``), and
-    ``is_province`` marking the province the other responses are about. None without one."""
+    ``is_province`` marking the province the other responses are about. None without one.
+    A figure that is not a usable number (:func:`read_number`) stops the run: the table
+    ranks every province, so one bad row would misplace them all."""
     if not responses:
         return None
     path, data = responses[-1]
     rows = []
     for item in data["evaluation"]:
-        groups = item.get("groupScores") or {}
-        rows.append({"department_id": item.get("departmentId"), "name": item.get("departmentName"),
-                     "code": item.get("departmentCode"), "total": _num(item.get("totalScore")),
-                     "score_delta": _num(item.get("scoreDelta")),
-                     **{g: _num(groups.get(g)) for g in NATIONAL_GROUPS}})
+        groups = item.get("groupScores") if isinstance(item.get("groupScores"), dict) else {}
+        row = {"department_id": item.get("departmentId"), "name": _text(item.get("departmentName")),
+               "code": item.get("departmentCode")}
+        for column, value in [("total", item.get("totalScore"))] + [(g, groups.get(g)) for g in NATIONAL_GROUPS]:
+            row[column], problem = read_number(value)
+            if problem:
+                raise InputError(f"{path}: province {row['name']!r}: field {column}: {problem}")
+        delta = item.get("scoreDelta")  # the change may be negative
+        row["score_delta"] = float(delta) if isinstance(delta, (int, float)) and not isinstance(delta, bool) \
+            and math.isfinite(delta) else np.nan
+        rows.append(row)
     table = pd.DataFrame(rows)
     table["is_province"] = table["department_id"].eq(province_id)
     return table
 
 
 def _unit_rows(endpoint: str, unit: dict, base: dict) -> list[dict]:
-    """Tidy rows for one unit of one endpoint (indicator codes are filled in later)."""
-    if "metrics" in unit:
-        return [
-            {
-                **base,
-                "metric": m.get("code"),
-                "numerator": _num(m.get("numerator")),
-                "denominator": _num(m.get("denominator")),
-                "published_ratio": _num(m.get("ratio")) / 100,
-                "value": np.nan,
-                "official_points": _num(m.get("score")),
-                "max_points": _num(m.get("maxScore")),
-                "data_quality": m.get("dataQualityStatus"),
-                "data_quality_message": m.get("dataQualityMessage"),
-            }
-            for m in unit["metrics"]
-        ]
+    """Tidy rows for one unit of one endpoint (indicator codes are filled in later); a
+    figure that :func:`read_number` refuses is NaN with its ``defect``."""
+    if endpoint in _LIST_ENDPOINTS:
+        rows = []
+        for m in unit["metrics"]:
+            figures = {}
+            problems = []
+            for column, key in (("numerator", "numerator"), ("denominator", "denominator"),
+                                ("published_ratio", "ratio"), ("official_points", "score"),
+                                ("max_points", "maxScore")):
+                figures[column], problem = read_number(m.get(key))
+                if problem:
+                    problems.append(_field_defect(base["file"], f"{m.get('code')}.{key}", problem))
+            rows.append({**base, "metric": m.get("code"), **figures,
+                         "published_ratio": figures["published_ratio"] / 100, "value": np.nan,
+                         "data_quality": _text(m.get("dataQualityStatus")),
+                         "data_quality_message": _text(m.get("dataQualityMessage")),
+                         "defect": "; ".join(problems) or None})
+        return rows
     # Tree endpoints: keep every counter as a "field" row; the methodology says which
     # fields make which sub-indicator.
-    return [
-        {
-            **base,
-            "metric": key,
-            "numerator": _num(value) if isinstance(value, (int, float)) or value is None else np.nan,
-            "denominator": np.nan,
-            "published_ratio": np.nan,
-            "value": np.nan,
-            "official_points": np.nan,
-            "max_points": np.nan,
-            "data_quality": None,
-            "data_quality_message": None,
-        }
-        for key, value in unit.items()
-        if key.startswith("total") or key in ("avgProcessingDays", "ratio", "score")
-    ]
+    rows = []
+    for key, value in unit.items():
+        if key.startswith("total") or key in ("avgProcessingDays", "ratio", "score"):
+            number, problem = read_number(value)
+            rows.append({**base, "metric": key, "numerator": number, "denominator": np.nan,
+                         "published_ratio": np.nan, "value": np.nan, "official_points": np.nan,
+                         "max_points": np.nan, "data_quality": None, "data_quality_message": None,
+                         "defect": _field_defect(base["file"], key, problem)})
+    return rows
 
 
 def indicator_order(methodology: Methodology) -> dict[str, float]:
@@ -351,11 +560,15 @@ def indicator_rows(official: OfficialResults, methodology: Methodology) -> pd.Da
     The online-services block (3.1–3.3, ``provide-online-tree``) becomes one row
     ``3.1-3.3`` carrying DVCQG's total as ``official_points`` — marked
     "official, not recomputed".
+
+    ``defect`` says why a row's figures cannot be used (:func:`apply_defects`): then its
+    numerator, denominator, ratio and published points are NaN, so it scores as "no data".
     """
     t = official.table
     unit_cols = ["unit", "unit_id", "unit_name", "level", "period"]
     tree_rows = t[t["endpoint"].str.endswith("-tree")].drop_duplicates(["unit", "endpoint", "metric"])
     fields = tree_rows.set_index(["unit", "endpoint", "metric"])["numerator"].unstack("metric")
+    field_defects = tree_rows.set_index(["unit", "endpoint", "metric"])["defect"].unstack("metric")
     # A unit split across pages may repeat a metric: the first occurrence is kept.
     metrics = t[~t["endpoint"].str.endswith("-tree")].drop_duplicates(["unit", "endpoint", "metric"])
     info = t.drop_duplicates("unit").set_index("unit")[unit_cols[2:]]
@@ -380,6 +593,8 @@ def indicator_rows(official: OfficialResults, methodology: Methodology) -> pd.Da
             for name in spec.get("points") or []:
                 published = published.fillna(tree.get(name, pd.Series(np.nan, index=tree.index)))
             ratio = tree.get(spec["ratio"], np.nan) / 100 if spec.get("ratio") else np.nan
+            rows["defect"] = _first_defect(field_defects.xs(endpoint, level="endpoint"),
+                                           [spec["numerator"], spec["denominator"], spec.get("ratio")]).to_numpy()
             rows = rows.assign(
                 indicator=ind.code, endpoint=endpoint, metric=f"{spec['numerator']}/{spec['denominator']}",
                 published_ratio=np.asarray(ratio, dtype=float) if spec.get("ratio") else np.nan,
@@ -390,6 +605,7 @@ def indicator_rows(official: OfficialResults, methodology: Methodology) -> pd.Da
         elif spec.get("value") and endpoint in fields.index.get_level_values("endpoint"):
             tree = fields.xs(endpoint, level="endpoint")
             rows = pd.DataFrame({"value": tree.get(spec["value"], np.nan)}).reset_index()
+            rows["defect"] = _first_defect(field_defects.xs(endpoint, level="endpoint"), [spec["value"]]).to_numpy()
             rows = rows.assign(indicator=ind.code, endpoint=endpoint, metric=spec["value"], numerator=np.nan,
                                denominator=np.nan, published_ratio=np.nan, official_points=np.nan,
                                max_points=ind.max_points, data_quality=None, data_quality_message=None)
@@ -403,9 +619,60 @@ def indicator_rows(official: OfficialResults, methodology: Methodology) -> pd.Da
             data_quality_message="DVCQG publishes only this group's total; its formula is not public",
         ).drop(columns=["official_total", "official_max"])
         parts.append(block_rows.join(info, on="unit"))
-    out = pd.concat(parts, ignore_index=True)
+    out = apply_defects(pd.concat(parts, ignore_index=True), official, methodology, info)
     out["_order"] = out["indicator"].map(indicator_order(methodology))
     return out.sort_values(["unit", "_order"]).drop(columns="_order").reset_index(drop=True)
+
+
+def _first_defect(defects: pd.DataFrame, names: list[str | None]) -> pd.Series:
+    """Per unit, the first defect among the named fields (None when they are all usable)."""
+    found = pd.Series(None, index=defects.index, dtype="object")
+    for name in filter(None, names):
+        if name in defects:
+            found = found.fillna(defects[name])
+    return found
+
+
+def apply_defects(rows: pd.DataFrame, official: OfficialResults, methodology: Methodology,
+                  info: pd.DataFrame) -> pd.DataFrame:
+    """Sub-indicator rows with every defect applied: a figure that is not a usable number, a
+    numerator above its denominator, a unit listed twice with different numbers, a unit
+    whose ``metrics`` is null, a missing endpoint (every unit). A defective row keeps its
+    reason in ``defect`` and loses its figures, so it scores as "no data"; a sub-indicator
+    the unit has no row for gets one."""
+    rows = rows.copy()
+    if "defect" not in rows:
+        rows["defect"] = None
+    rows["defect"] = rows["defect"].astype("object")
+    over = rows["numerator"] > rows["denominator"]
+    rows.loc[over, "defect"] = rows.loc[over, "defect"].fillna(pd.Series(
+        [f"{', '.join(p.name for p in official.files.get(e, []))}: numerator {n:g} > denominator {d:g}"
+         for e, n, d in rows.loc[over, ["endpoint", "numerator", "denominator"]].to_numpy()],
+        index=rows.index[over], dtype="object"))
+    whole = official.unit_defects if official.unit_defects is not None else pd.DataFrame(columns=["unit"])
+    by_endpoint: dict[str, list[str]] = {}
+    for ind in methodology.indicators:
+        spec = ind.dvcqg
+        if spec.get("metric") or spec.get("numerator") or spec.get("value"):
+            by_endpoint.setdefault(spec.get("endpoint"), []).append(ind.code)
+    added = []
+    for defect in whole.itertuples(index=False):
+        reason = defect.defect
+        for code in by_endpoint.get(defect.endpoint, []):
+            hit = rows["unit"].eq(defect.unit) & rows["indicator"].eq(code)
+            if hit.any():
+                rows.loc[hit, "defect"] = rows.loc[hit, "defect"].fillna(reason)
+            elif defect.unit in info.index:
+                added.append({"unit": defect.unit, "indicator": code, "endpoint": defect.endpoint,
+                              "max_points": methodology.indicator(code).max_points, "defect": reason,
+                              **info.loc[defect.unit].to_dict()})
+    if added:
+        rows = pd.concat([rows, pd.DataFrame(added)], ignore_index=True)
+    bad = rows["defect"].notna()
+    figure_columns = ["numerator", "denominator", "published_ratio", "value", "official_points"]
+    rows[figure_columns] = rows[figure_columns].astype(float)
+    rows.loc[bad, figure_columns] = np.nan
+    return rows.drop(columns="file", errors="ignore")
 
 
 def score_official(official: OfficialResults, methodology: Methodology | None = None) -> pd.DataFrame:
@@ -423,14 +690,33 @@ def score_official(official: OfficialResults, methodology: Methodology | None = 
     block = scored["indicator"] == ONLINE_BLOCK
     scored.loc[block, "points"] = scored.loc[block, "published_points"]
     scored.loc[block, "max_points"] = pd.to_numeric(rows.loc[block, "max_points"])
+    defective = scored["defect"].notna() if "defect" in scored else pd.Series(False, index=scored.index)
     status = np.select(
-        [block, scored["indicator"].eq("2.2"), scored["points"].isna()],
-        [OFFICIAL_NOT_RECOMPUTED, "not_scored", "no_data"],
+        [defective, block, scored["indicator"].eq("2.2"), scored["points"].isna()],
+        ["no_data", OFFICIAL_NOT_RECOMPUTED, "not_scored", "no_data"],
         default="ok",
     )
     # Keep "not_applicable" where scoring set it (methodology: commune: false).
     scored["status"] = scored["status"].fillna(pd.Series(status, index=scored.index)) if "status" in scored else status
     return scored
+
+
+def defect_summary(scored: pd.DataFrame, official: OfficialResults) -> str | None:
+    """One line on what the checks set to "no data" (None when nothing was):
+    "2 of 164 units have sub-indicators without data because of defects in the official
+    responses; missing response: transparency (every unit)"."""
+    defective = scored[scored["defect"].notna()] if "defect" in scored else scored.iloc[:0]
+    missing = set(official.missing_endpoints)
+    by_unit = defective[~defective["endpoint"].isin(missing)]
+    parts = []
+    if len(by_unit):
+        parts.append(f"{by_unit['unit'].nunique()} of {scored['unit'].nunique()} units have sub-indicators "
+                     f"({', '.join(sorted(by_unit['indicator'].unique(), key=str))}) without data because of defects "
+                     "in the official responses")
+    if missing:
+        parts.append(f"missing response{'s' * (len(missing) > 1)}: "
+                     f"{', '.join(e for e in ENDPOINTS if e in missing)} (no data for every unit)")
+    return "; ".join(parts) or None
 
 
 def endpoint_totals(scored: pd.DataFrame, official: OfficialResults) -> pd.DataFrame:
