@@ -16,6 +16,7 @@ from chiso.report import choropleth, render
 from chiso.report.blocks import escape_markdown
 from chiso.report.colours import tint
 from chiso.sources.geo import geometry_summary, geometry_table, match_units
+from geo_layout import EXTRA_NAME
 from tiny_report import EVIL_NAME, METHODOLOGY, UNITS, tiny_report_data
 
 # tiny_report: C1 "Xã Một" 100.00 (Xuất sắc), C2 "Xã Hai" 97.00 (Xuất sắc; group 1: 15/18 = 83.3 % → Tốt).
@@ -139,3 +140,78 @@ def test_a_commune_missing_from_the_map_and_a_run_without_map_say_so():
     assert choropleth.locator_block(plain, "C2") is None
     assert escape_markdown("params/geo/<mã tỉnh>.geojson") in choropleth.choropleth_block(plain).markdown
     assert choropleth.choropleth_html(plain) == ""
+
+
+# --------------------------------------------------------------------------- a real layout, end to end
+
+
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory, reference_dir):
+    """Phú Thọ's real DVCQG results with a map file laid out like a real one (tests/geo_layout.py):
+    real-world codes and names, one name without diacritics, one commune missing, one extra feature."""
+    from chiso.report.data import build_report_data
+    from chiso.sources.official import load_official
+    from geo_layout import write_layout
+
+    root = tmp_path_factory.mktemp("real-map")
+    geo = root / "phu-tho.geojson"
+    expected = write_layout(geo, load_official([reference_dir / "2026-Q3"]).units)
+    rd = build_report_data(f"official:{reference_dir / '2026-Q3'}", 2026, 3, "qd766-2022", root / "run", geo=geo)
+    return rd, root / "run", expected
+
+
+def test_real_layout_reaches_the_report_data(real_run):
+    rd, run, expected = real_run
+    assert (run / "_data" / "geometry.parquet").is_file()
+    assert set(rd.geometry["unit"]) == set(expected["matched"])
+    assert [m["unit"] for m in rd.meta["map"]["missing_units"]] == [expected["missing"]]
+    assert [f["label"] for f in rd.meta["map"]["unmatched_features"]] == [EXTRA_NAME]
+    assert not rd.meta["map"]["fictional"]
+
+
+def test_province_summary_shows_the_real_map(real_run, tmp_path):
+    import papermill
+
+    import chiso.report.engines
+    from chiso.paths import PROJECT_ROOT
+
+    rd, run, expected = real_run
+    notebook = tmp_path / "tong-hop.ipynb"
+    papermill.execute_notebook(PROJECT_ROOT / "notebooks" / "province_summary.ipynb", notebook,
+                               parameters={"unit": "", "data_dir": str(run / "_data"), "edition": "public"},
+                               engine_name=chiso.report.engines.ENGINE_NAME, cwd=tmp_path, progress_bar=False)
+    out = render.render_notebook(notebook, tmp_path, "tong-hop", formats=("html",), title="Tổng hợp")
+    page = out["html"].read_text(encoding="utf-8")
+    assert page.count("<use ") == 6 * len(expected["matched"])
+    missing_name = rd.unit_total(expected["missing"])["name"]
+    assert f"{missing_name} ({expected['missing']})" in page  # listed under the map, not dropped
+    assert EXTRA_NAME in page and "Nguồn ranh giới: phu-tho.geojson" in page
+
+
+def test_site_map_in_headless_chromium_shows_coloured_communes(real_run, tmp_path):
+    """The site check with a real layout: Chromium draws the communes in the bands' colours."""
+    import importlib.util
+
+    import matplotlib.pyplot as plt
+
+    from chiso.paths import PROJECT_ROOT
+    from chiso.report import site
+
+    spec = importlib.util.spec_from_file_location("screenshot", PROJECT_ROOT / "scripts" / "screenshot.py")
+    screenshot = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(screenshot)
+    if screenshot.find_chromium() is None:
+        pytest.skip("chromium is not installed: run scripts/install-chromium.sh (as root) for the site check")
+    rd, run, expected = real_run
+    index = site.write_site(rd, run)
+    assert index.read_text(encoding="utf-8").count("<use ") == 6 * len(expected["matched"])
+    pixels = plt.imread(screenshot.screenshot(index, tmp_path / "site.png", width=1280, height=1800))[..., :3]
+    pixels = np.round(pixels * 255).astype(int)
+    colours_on_map = {}
+    for band in rd.meta["bands"]:
+        rgb = np.array([int(tint(band["color"])[i:i + 2], 16) for i in (1, 3, 5)])
+        colours_on_map[band["name"]] = int((np.abs(pixels - rgb).sum(axis=2) <= 6).sum())
+    # The communes fill tens of thousands of pixels in the bands' colours (Phú Thọ's communes
+    # are all "Trung bình" in 2026-Q3, so one colour dominates).
+    band = rd.unit_total(expected["matched"][0])["band"]
+    assert colours_on_map[band] > 30_000, colours_on_map

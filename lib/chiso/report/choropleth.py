@@ -69,6 +69,7 @@ class Outline:
     """The communes' shapes as SVG path data, in a viewBox ``MAP_WIDTH`` × ``height``."""
 
     paths: dict[str, str]  # unit code -> path data
+    anchors: dict[str, tuple[float, float]]  # unit code -> a point inside its shape
     height: float
 
     @property
@@ -97,7 +98,10 @@ def _outline(units: tuple, wkbs: tuple, detail: int | None) -> Outline:
         tolerance = MAP_WIDTH / detail
         shapes = (shapely.coverage_simplify(shapes, tolerance) if shapely.coverage_is_valid(shapes)
                   else shapely.simplify(shapes, tolerance, preserve_topology=True))
-    return Outline(paths={u: _path_data(s) for u, s in zip(units, shapes)}, height=float((ymax - ymin) * scale))
+    anchors = shapely.get_coordinates(shapely.point_on_surface(shapes))
+    return Outline(paths={u: _path_data(s) for u, s in zip(units, shapes)},
+                   anchors={u: (float(x), float(y)) for u, (x, y) in zip(units, anchors)},
+                   height=float((ymax - ymin) * scale))
 
 
 def _path_data(shape) -> str:
@@ -198,7 +202,8 @@ def _svg(shape: Outline, fills: dict[str, str], *, width: str, titles: dict[str,
          label: str = "", standalone: bool = False) -> str:
     """An SVG of the communes. ``use_prefix``: refer to shapes defined once on the page
     (:func:`_defs_svg`) instead of writing them; ``titles``/``links``: hover text and
-    report link per unit (HTML); ``highlight``: one unit drawn on top with a thick border;
+    report link per unit (HTML); ``highlight``: one unit drawn on top with a thick border
+    and ringed (a small commune stays easy to find);
     ``standalone``: an SVG file of its own (for Typst) declares its namespace — inline in
     HTML it needs none, and the page keeps no URL at all."""
     stroke = 0.5 * MAP_WIDTH / 600
@@ -216,6 +221,10 @@ def _svg(shape: Outline, fills: dict[str, str], *, width: str, titles: dict[str,
         if links and unit in links:
             item = f'<a href="{html.escape(links[unit])}">{item}</a>'
         items.append(item)
+    if highlight in shape.anchors:
+        x, y = shape.anchors[highlight]
+        items.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{0.05 * MAP_WIDTH:g}" fill="none" '
+                     f'stroke="{HIGHLIGHT}" stroke-width="{4 * stroke:g}"/>')
     namespace = f'xmlns="{SVG_NAMESPACE}" ' if standalone else ""
     return (f'<svg {namespace}viewBox="{shape.view_box}" width="{width}" '
             f'role="img" aria-label="{html.escape(label)}" stroke="{BORDER}" stroke-width="{stroke:g}" '
