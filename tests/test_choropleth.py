@@ -140,6 +140,9 @@ def test_a_commune_missing_from_the_map_and_a_run_without_map_say_so():
     assert choropleth.locator_block(plain, "C2") is None
     assert escape_markdown("params/geo/<mã tỉnh>.geojson") in choropleth.choropleth_block(plain).markdown
     assert choropleth.choropleth_html(plain) == ""
+    nothing_matched = with_map([("Xã Không Có", square(0))])
+    text = choropleth.choropleth_block(nothing_matched).markdown
+    assert escape_markdown("Xã Một (C1)") in text and "Không Có" in text  # what the file held is still said
 
 
 # --------------------------------------------------------------------------- a real layout, end to end

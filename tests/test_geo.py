@@ -152,3 +152,15 @@ def test_the_map_is_found_by_province_code_or_name(tmp_path):
     (tmp_path / "H44.geojson").write_text("x")
     assert geo.find_geometry_file("H44", "UBND tỉnh Phú Thọ", tmp_path) == tmp_path / "H44.geojson"
     assert geo.file_stem("Thành phố Hải Phòng") == "hai-phong"
+
+
+def test_resolve_geometry_takes_the_given_file_then_params_geo_then_the_sample_map(tmp_path, monkeypatch,
+                                                                                 reference_units):
+    monkeypatch.setenv("CHISO_PARAMS", str(tmp_path / "params"))
+    assert geo.resolve_geometry(None, reference_units) is None  # no map: the report says how to add one
+    assert geo.resolve_geometry(None, reference_units, sample=True).fictional
+    (tmp_path / "params" / "geo").mkdir(parents=True)
+    write_layout(tmp_path / "params" / "geo" / "phu-tho.geojson", reference_units)  # found by the province's name
+    assert geo.resolve_geometry(None, reference_units, sample=True).source == "phu-tho.geojson"
+    write_layout(tmp_path / "given.geojson", reference_units)
+    assert geo.resolve_geometry(tmp_path / "given.geojson", reference_units).source == "given.geojson"

@@ -41,7 +41,7 @@ from chiso.paths import UNITS_DIR_NAME
 from chiso.report.blocks import ReportBlock, escape_markdown, escape_typst_string, raw_blocks
 from chiso.report.colours import band_of, band_scale, tint
 from chiso.report.data import ReportData
-from chiso.report.maps import enforcement_map, map_fills
+from chiso.report.maps import enforcement_map, map_columns, map_fills
 from chiso.report.tables import NO_DATA
 from chiso.sources.geo import TERRITORIAL_LEVELS
 
@@ -134,7 +134,7 @@ def panels(rd: ReportData) -> list[Panel]:
     points = pd.concat([p for p, _ in frames], ignore_index=True)
     share = pd.concat([s for _, s in frames], ignore_index=True)
     fills = map_fills(rd, share)
-    maxima = {label: maximum for label, maximum in _group_maxima(rd).items()}
+    maxima = dict(map_columns(rd, "group").values())  # column header -> maximum points
     columns = [TOTAL] + [c for c in points.columns if c in maxima]
     result = []
     for index, column in enumerate(columns):
@@ -151,11 +151,6 @@ def panels(rd: ReportData) -> list[Panel]:
 def _levels(rd: ReportData) -> list[str]:
     present = set(rd.current("totals")["level"])
     return [level for level in ("department", *TERRITORIAL_LEVELS) if level in present]
-
-
-def _group_maxima(rd: ReportData) -> dict[str, float]:
-    """Column header of each group in the enforcement map → its maximum points."""
-    return {f"{g['code']}. {g['name']} ({fmt.number(g['max_points'], 0)})": g["max_points"] for g in rd.meta["groups"]}
 
 
 def _names(rd: ReportData) -> dict[str, str]:
@@ -211,7 +206,7 @@ def _svg(shape: Outline, fills: dict[str, str], *, width: str, titles: dict[str,
     items = []
     order = [u for u in shape.paths if u != highlight] + ([highlight] if highlight in shape.paths else [])
     for unit in order:
-        fill = fills.get(unit, NO_DATA_FILL)
+        fill = html.escape(fills.get(unit, NO_DATA_FILL))  # band colours come from the methodology file
         extra = f' stroke="{HIGHLIGHT}" stroke-width="{4 * stroke:g}"' if unit == highlight else ""
         title = f"<title>{html.escape(titles[unit])}</title>" if titles and unit in titles else ""
         if use_prefix:
@@ -345,9 +340,11 @@ def choropleth_typst(rd: ReportData) -> str:
 
 
 def choropleth_block(rd: ReportData) -> ReportBlock:
-    """The map of the province summary (HTML tabs, PDF panels); a sentence when there is no map."""
+    """The map of the province summary (HTML tabs, PDF panels); a sentence when there is no
+    map (with what the map file held, when none of its features matched a unit)."""
     if not has_map(rd):
-        return ReportBlock(escape_markdown(NO_MAP) + "\n")
+        notes = _notes(rd) if rd.meta.get("map") else []
+        return ReportBlock("\n\n".join(escape_markdown(text) for text in [NO_MAP, *notes]) + "\n")
     page = choropleth_html(rd, link_prefix=f"{UNITS_DIR_NAME}/")  # the summary sits above the units' folder
     return ReportBlock(raw_blocks(page, choropleth_typst(rd)), html=page)
 
