@@ -191,24 +191,16 @@ def test_province_summary_shows_the_real_map(real_run, tmp_path):
     assert EXTRA_NAME in page and "Nguồn ranh giới: phu-tho.geojson" in page
 
 
-def test_site_map_in_headless_chromium_shows_coloured_communes(real_run, tmp_path):
+def test_site_map_in_headless_chromium_shows_coloured_communes(real_run, tmp_path, screenshot):
     """The site check with a real layout: Chromium draws the communes in the bands' colours."""
-    import importlib.util
-
     import matplotlib.pyplot as plt
 
-    from chiso.paths import PROJECT_ROOT
     from chiso.report import site
 
-    spec = importlib.util.spec_from_file_location("screenshot", PROJECT_ROOT / "scripts" / "screenshot.py")
-    screenshot = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(screenshot)
-    if screenshot.find_chromium() is None:
-        pytest.skip("chromium is not installed: run scripts/install-chromium.sh (as root) for the site check")
     rd, run, expected = real_run
     index = site.write_site(rd, run)
     assert index.read_text(encoding="utf-8").count("<use ") == 6 * len(expected["matched"])
-    pixels = plt.imread(screenshot.screenshot(index, tmp_path / "site.png", width=1280, height=1800))[..., :3]
+    pixels = plt.imread(screenshot(index, tmp_path / "site.png", width=1280, height=1800))[..., :3]
     pixels = np.round(pixels * 255).astype(int)
     colours_on_map = {}
     for band in rd.meta["bands"]:

@@ -121,21 +121,12 @@ def test_search_key_ignores_diacritics():
     assert site.search_key("Xã Đồng Hỷ") == "xa dong hy"
 
 
-def test_site_in_headless_chromium(run_dir, tmp_path):
+def test_site_in_headless_chromium(run_dir, tmp_path, screenshot):
     """The site check: load index.html in Debian's Chromium, offline, and screenshot it."""
-    import importlib.util
-
     import matplotlib.pyplot as plt
 
-    from chiso.paths import PROJECT_ROOT
-
-    spec = importlib.util.spec_from_file_location("screenshot", PROJECT_ROOT / "scripts" / "screenshot.py")
-    screenshot = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(screenshot)
-    if screenshot.find_chromium() is None:
-        pytest.skip("chromium is not installed: run scripts/install-chromium.sh (as root) for the site check")
     index = write(tiny_report_data(), run_dir)
-    png = screenshot.screenshot(index, tmp_path / "site.png", width=1280, height=900)
+    png = screenshot(index, tmp_path / "site.png", width=1280, height=900)
     pixels = plt.imread(png)
     assert pixels.shape[:2] == (900, 1280)
     assert pixels[..., :3].std() > 0.05  # something was drawn, not a blank page
