@@ -46,7 +46,7 @@ from chiso.report.tables import NO_DATA
 from chiso.sources.geo import TERRITORIAL_LEVELS
 
 MAP_WIDTH = 600.0  # SVG user units across the province map
-LOCATOR_DETAIL = 300  # the locator map keeps shapes to 1/300 of its width
+LOCATOR_DETAIL = 200  # the locator map (240 px wide) keeps shapes to 1/200 of its width, whole units
 BORDER = "#4a5560"
 NO_DATA_FILL = "#eceef0"
 HIGHLIGHT = "#1f4e79"
@@ -55,6 +55,7 @@ TOTAL = "Tổng điểm"
 PDF_MAP_HEIGHT_CM = 10.5  # two panels a page
 PDF_MAP_WIDTH_CM = 10.0
 LOCATOR_WIDTH_PX = 240
+LOCATOR_STROKE = 1.2  # map units: borders ~0.5 px wide at the locator's size
 LOCATOR_WIDTH_CM = 5.5
 FICTIONAL_NOTE = "Bản đồ hư cấu của tỉnh mẫu — không phải ranh giới thật của bất kỳ địa phương nào."
 NO_MAP = ("Chưa có bản đồ ranh giới các xã, phường: đặt tệp GeoJSON (hoặc GeoPackage, Shapefile) của tỉnh tại "
@@ -99,19 +100,22 @@ def _outline(units: tuple, wkbs: tuple, detail: int | None) -> Outline:
         shapes = (shapely.coverage_simplify(shapes, tolerance) if shapely.coverage_is_valid(shapes)
                   else shapely.simplify(shapes, tolerance, preserve_topology=True))
     anchors = shapely.get_coordinates(shapely.point_on_surface(shapes))
-    return Outline(paths={u: _path_data(s) for u, s in zip(units, shapes)},
+    decimals = 0 if detail else 1
+    return Outline(paths={u: _path_data(s, decimals) for u, s in zip(units, shapes)},
                    anchors={u: (float(x), float(y)) for u, (x, y) in zip(units, anchors)},
                    height=float((ymax - ymin) * scale))
 
 
-def _path_data(shape) -> str:
+def _path_data(shape, decimals: int = 1) -> str:
     """SVG path data of a (multi)polygon: one closed subpath per ring (fill-rule evenodd
-    makes holes), coordinates to 0.1 unit."""
+    makes holes), coordinates rounded to ``decimals`` (a vertex that rounds onto the one
+    before it is left out)."""
     parts = []
     for polygon in shapely.get_parts(shape):
         for ring in (polygon.exterior, *polygon.interiors):
-            xy = np.round(np.asarray(ring.coords)[:-1], 1)
-            parts.append("M" + "L".join(f"{x:g} {y:g}" for x, y in xy) + "Z")
+            xy = np.round(np.asarray(ring.coords)[:-1], decimals)
+            keep = np.r_[True, np.any(xy[1:] != xy[:-1], axis=1)]
+            parts.append("M" + "L".join(f"{x:g} {y:g}" for x, y in xy[keep]) + "Z")
     return "".join(parts)
 
 
@@ -194,14 +198,14 @@ def _notes(rd: ReportData) -> list[str]:
 
 def _svg(shape: Outline, fills: dict[str, str], *, width: str, titles: dict[str, str] | None = None,
          links: dict[str, str] | None = None, use_prefix: str | None = None, highlight: str | None = None,
-         label: str = "", standalone: bool = False) -> str:
+         label: str = "", standalone: bool = False, stroke: float = 0.5) -> str:
     """An SVG of the communes. ``use_prefix``: refer to shapes defined once on the page
     (:func:`_defs_svg`) instead of writing them; ``titles``/``links``: hover text and
     report link per unit (HTML); ``highlight``: one unit drawn on top with a thick border
     and ringed (a small commune stays easy to find);
     ``standalone``: an SVG file of its own (for Typst) declares its namespace — inline in
-    HTML it needs none, and the page keeps no URL at all."""
-    stroke = 0.5 * MAP_WIDTH / 600
+    HTML it needs none, and the page keeps no URL at all. ``stroke``: border width in
+    map units (MAP_WIDTH across)."""
     numbers = {unit: number for number, unit in enumerate(shape.paths)}
     items = []
     order = [u for u in shape.paths if u != highlight] + ([highlight] if highlight in shape.paths else [])
@@ -365,8 +369,9 @@ def locator_block(rd: ReportData, unit: str) -> ReportBlock | None:
     caption = f"Vị trí của {row['name']} trong tỉnh (tô màu theo xếp loại tổng điểm)"
     if (rd.meta.get("map") or {}).get("fictional"):
         caption += f". {FICTIONAL_NOTE}"
-    svg = _svg(shape, fills, width=f"{LOCATOR_WIDTH_PX}", highlight=unit, label=caption)
+    svg = _svg(shape, fills, width=f"{LOCATOR_WIDTH_PX}", highlight=unit, label=caption, stroke=LOCATOR_STROKE)
     page = f'<figure class="chiso-locator">{svg}<figcaption>{html.escape(caption)}</figcaption></figure>'
-    standalone = _svg(shape, fills, width="100%", highlight=unit, label=caption, standalone=True)
+    standalone = _svg(shape, fills, width="100%", highlight=unit, label=caption, standalone=True,
+                      stroke=LOCATOR_STROKE)
     typst = f"#figure({_typst_svg(standalone, LOCATOR_WIDTH_CM)}, caption: [#{escape_typst_string(caption)}])"
     return ReportBlock(raw_blocks(page, typst), html=page)
