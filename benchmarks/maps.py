@@ -121,7 +121,7 @@ def main() -> None:
     run = BENCH_DIR / "run"
     if not (run / "_data" / "meta.json").is_file():
         print("building the small sample's report data (once) ...", flush=True)
-        build_report_data("sample", 2026, 2, "qd766-2022", run)
+        build_report_data("sample", "2026-Q2", "qd766-2022", run)
     rd = load_report_data(run / "_data")
     units = rd.units
     communes = list(rd.geometry["unit"])

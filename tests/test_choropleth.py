@@ -159,7 +159,7 @@ def real_run(tmp_path_factory, reference_dir):
     root = tmp_path_factory.mktemp("real-map")
     geo = root / "phu-tho.geojson"
     expected = write_layout(geo, load_official([reference_dir / "2026-Q3"]).units)
-    rd = build_report_data(f"official:{reference_dir / '2026-Q3'}", 2026, 3, "qd766-2022", root / "run", geo=geo)
+    rd = build_report_data(f"official:{reference_dir / '2026-Q3'}", "2026-Q3", "qd766-2022", root / "run", geo=geo)
     return rd, root / "run", expected
 
 
