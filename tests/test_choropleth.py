@@ -195,10 +195,11 @@ def test_site_map_in_headless_chromium_shows_coloured_communes(real_run, tmp_pat
     """The site check with a real layout: Chromium draws the communes in the bands' colours."""
     import matplotlib.pyplot as plt
 
+    from chiso.paths import RunFolder
     from chiso.report import site
 
     rd, run, expected = real_run
-    index = site.write_site(rd, run)
+    index = site.write_site(rd, RunFolder(run), reports={})
     assert index.read_text(encoding="utf-8").count("<use ") == 6 * len(expected["matched"])
     pixels = plt.imread(screenshot(index, tmp_path / "site.png", width=1280, height=1800))[..., :3]
     pixels = np.round(pixels * 255).astype(int)
