@@ -26,11 +26,13 @@ def test_score_official_writes_the_required_columns(tmp_path):
     table = pd.read_csv(out, dtype={"indicator": str})
     assert list(table.columns[:6]) == SCORE_COLUMNS
     assert table["unit"].nunique() == 164
-    # one row per unit and computable sub-indicator: 2.2 and the 3.1–3.3 block are not computable
+    # one row per unit and computable sub-indicator: 2.2 and the children's 3.1–3.3 block are not
+    # computable; the province's 3.1–3.3 are, from its counters (spec §5 R12)
     assert sorted(table["indicator"].unique()) == sorted(
-        ["1.1", "1.2", "1.3", "1.4", "2.1", "3.4", "3.5", "3.6", "4.1", "4.2", "4.3", "4.4", "4.5",
-         "4.6", "4.7", "5.1", "5.2", "5.3"]
+        ["1.1", "1.2", "1.3", "1.4", "2.1", "3.1", "3.2", "3.3", "3.4", "3.5", "3.6", "4.1", "4.2", "4.3", "4.4",
+         "4.5", "4.6", "4.7", "5.1", "5.2", "5.3"]
     )
+    assert set(table.loc[table["indicator"].isin(["3.1", "3.2", "3.3"]), "unit"]) == {"H44"}
     row = table[(table["unit"] == "H44.116") & (table["indicator"] == "2.1")].iloc[0]
     assert (row["numerator"], row["denominator"], row["points"], row["max_points"]) == (1889, 1996, 18.93, 20)
 

@@ -101,19 +101,31 @@ def test_missing_columns_are_no_data_not_zero(q2):
 
 def test_certified_copy_communes(q2):
     # No tthc_donvi: a commune offers the service when it received a dossier of it in P
-    # (B2 at T00.101); the department has no commune under it: not applicable, scored in
-    # full by the methodology.
-    assert fraction(q2, "T00.101", "4.5") == (1, 1)
-    assert fraction(q2, "T00.102", "4.5") == (0, 1)
+    # (B2 at T00.101) -> the province 1 / 2. Spec §5 R13 (supersedes each unit's own figure):
+    # every unit shows the province's 1 / 2, the department too (it used to be not
+    # applicable, scored in full); each unit's own figure stays as own_numerator/denominator.
     assert fraction(q2, "T00", "4.5") == (1, 2)
-    department = q2.loc[("T00.01", "4.5")]
-    assert (department["status"], department["points"]) == ("not_applicable", 2.0)
+    for unit in ("T00.01", "T00.101", "T00.102"):
+        assert fraction(q2, unit, "4.5") == (1, 2)
+    assert q2.loc[("T00.01", "4.5"), "points"] == 1.0
+
+
+def own_figures_methodology(folder):
+    """qd766-2022 without province-level codes (spec §5 R13): each unit's own 1.1–1.3, 4.5."""
+    from chiso.paths import params_dir
+
+    text = (params_dir() / "methodology" / "qd766-2022.yaml").read_text(encoding="utf-8")
+    path = folder / "own.yaml"
+    path.write_text(text.replace('province_level_codes: ["1.1", "1.2", "1.3", "4.5"]', "province_level_codes: []"),
+                    encoding="utf-8")
+    return str(path)
 
 
 def test_report_data_keeps_the_not_applicable_status(tmp_path):
     from chiso.report.data import build_report_data
 
-    rd = build_report_data(f"dossiers:{DATA}", "2026-Q2", "qd766-2022", tmp_path / "run")
+    # with each unit's own 4.5 (no province-level codes): the department has no commune
+    rd = build_report_data(f"dossiers:{DATA}", "2026-Q2", own_figures_methodology(tmp_path), tmp_path / "run")
     row = rd.current("indicators").set_index(["unit", "indicator"]).loc[("T00.01", "4.5")]
     assert (row["status"], row["points"]) == ("not_applicable", 2.0)
 

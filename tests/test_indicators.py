@@ -6,6 +6,8 @@ Per-dossier timeline rules (scope, supplements, due dates) are tested in test_ti
 here they are checked through 2.1, 2.2 and 5.3.
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -31,6 +33,13 @@ def methodology():
     return load_methodology("qd766-2022")
 
 
+@pytest.fixture(scope="module")
+def own_figures(methodology):
+    """The methodology with every unit's own 1.1–1.3 and 4.5 (no province-level codes, spec §5
+    R13): what the reports keep as analysis, and what the per-unit rules compute."""
+    return dataclasses.replace(methodology, settings={**methodology.settings, "province_level_codes": []})
+
+
 def values(table, code):
     """{unit: (numerator, denominator)} of one sub-indicator, numbers rounded to 9 places."""
     rows = table[table["indicator"] == code]
@@ -51,7 +60,8 @@ def hoso(code, unit, procedure="P2", received="2026-04-06 08:00", **fields):
 def test_one_row_per_unit_and_sub_indicator(methodology):
     data = make_data(UNITS, [{"MaTTHC": "P2"}], [hoso("d1", "S1")], [])
     table = compute_indicators(data, Q2, methodology)
-    assert list(table.columns) == ["unit", "indicator", "numerator", "denominator", "status", "note"]
+    assert list(table.columns) == ["unit", "indicator", "numerator", "denominator", "status", "note",
+                                   "own_numerator", "own_denominator"]
     assert len(table) == len(UNITS) * 22
     assert table["indicator"].tolist()[:22] == methodology.codes == list(INDICATORS)
     assert table["unit"].unique().tolist() == ["H44", "S1", "S2", "X1", "X2"]
@@ -60,21 +70,22 @@ def test_one_row_per_unit_and_sub_indicator(methodology):
 # -- group 1: announcements (congbo) and sync ---------------------------------------------------
 
 
-def test_announcement_and_publication_on_time(methodology):
+def test_announcement_and_publication_on_time(own_figures):
     congbo = [
-        {"MaTTHC": "P2", "MaDonVi": "S1", "NgayQuyetDinh": "2026-04-20", "NgayHieuLuc": "2026-05-07",
+        {"MaTTHC": "Q1", "MaDonVi": "S1", "NgayQuyetDinh": "2026-04-20", "NgayHieuLuc": "2026-05-07",
          "NgayCongKhai": "2026-04-28", "DayDuNoiDung": True},
-        {"MaTTHC": "P2", "MaDonVi": "S1", "NgayQuyetDinh": "2026-04-28", "NgayHieuLuc": "2026-05-07",
+        {"MaTTHC": "Q2", "MaDonVi": "S1", "NgayQuyetDinh": "2026-04-28", "NgayHieuLuc": "2026-05-07",
          "NgayCongKhai": "2026-05-08", "DayDuNoiDung": False},
-        {"MaTTHC": "P2", "MaDonVi": "S1", "NgayQuyetDinh": "2026-04-29", "NgayHieuLuc": "2026-05-07"},
-        {"MaTTHC": "P2", "MaDonVi": "S1", "NgayQuyetDinh": "2026-06-29"},
-        {"MaTTHC": "P2", "MaDonVi": "S1", "NgayQuyetDinh": "2026-03-30", "NgayHieuLuc": "2026-04-10",
+        {"MaTTHC": "Q3", "MaDonVi": "S1", "NgayQuyetDinh": "2026-04-29", "NgayHieuLuc": "2026-05-07"},
+        {"MaTTHC": "Q4", "MaDonVi": "S1", "NgayQuyetDinh": "2026-06-29"},
+        {"MaTTHC": "Q5", "MaDonVi": "S1", "NgayQuyetDinh": "2026-03-30", "NgayHieuLuc": "2026-04-10",
          "NgayCongKhai": "2026-03-31", "DayDuNoiDung": True},  # decided before Q2: out of scope
-        {"MaTTHC": "P2", "MaDonVi": "X1", "NgayQuyetDinh": "2026-05-04", "NgayHieuLuc": "2026-05-20",
+        {"MaTTHC": "Q6", "MaDonVi": "X1", "NgayQuyetDinh": "2026-05-04", "NgayHieuLuc": "2026-05-20",
          "NgayCongKhai": "2026-05-05", "DayDuNoiDung": True},
     ]
+    # one procedure per decision (spec §5 R1 counts each procedure once: see the test below)
     data = make_data(UNITS, [{"MaTTHC": "P2"}], [], [], congbo=congbo)
-    table = compute_indicators(data, Q2, methodology)
+    table = compute_indicators(data, Q2, own_figures)
     # 1.1: effective 7/5 -> decision due by Tue 28/4 (30/4, 1/5 off); the row without NgayHieuLuc is left out
     assert values(table, "1.1") == {"H44": (3, 4), "S1": (2, 3), "S2": (0, 0), "X1": (1, 1), "X2": (0, 0)}
     assert row(table, "S1", "1.1")["note"] == "1 announcement(s) without NgayHieuLuc left out"
@@ -83,6 +94,20 @@ def test_announcement_and_publication_on_time(methodology):
     assert values(table, "1.2")["S1"] == (2, 4) and values(table, "1.2")["H44"] == (3, 5)
     # 1.3: complete among those published by 30/6
     assert values(table, "1.3")["S1"] == (1, 2) and values(table, "1.3")["H44"] == (2, 3)
+
+
+def test_a_procedure_announced_twice_counts_once_late_if_any_is_late(own_figures):
+    # Spec §5 R1: Q1 decided 20/4 (on time) and again 29/4 (late: effective 7/5 -> by 28/4)
+    # at S1 -> S1 0 / 1; X1 announces Q1 on time -> X1 1 / 1; the province counts Q1 once,
+    # late (0 / 1), where the sum of rows gave 2 / 3.
+    congbo = [
+        {"MaTTHC": "Q1", "MaDonVi": "S1", "NgayQuyetDinh": "2026-04-20", "NgayHieuLuc": "2026-05-07"},
+        {"MaTTHC": "Q1", "MaDonVi": "S1", "NgayQuyetDinh": "2026-04-29", "NgayHieuLuc": "2026-05-07"},
+        {"MaTTHC": "Q1", "MaDonVi": "X1", "NgayQuyetDinh": "2026-04-20", "NgayHieuLuc": "2026-05-07"},
+    ]
+    table = compute_indicators(make_data(UNITS, [{"MaTTHC": "P2"}], [], [], congbo=congbo), Q2, own_figures)
+    got = values(table, "1.1")
+    assert (got["S1"], got["X1"], got["H44"]) == ((0, 1), (1, 1), (0, 1))
 
 
 FLAG_PROCEDURES = [{"MaTTHC": "P1", "YeuCauKetQuaGiay": True}, {"MaTTHC": "P2", "YeuCauKetQuaGiay": False}]
@@ -219,8 +244,10 @@ def services_data():
 
 def test_online_procedures_count_at_the_higher_level(methodology):
     table = compute_indicators(services_data(), Q2, methodology)
-    # H44: A and C count once, at S1 (department above communes); CT at both communes (same level)
-    assert values(table, "3.1") == {"H44": (3, 5), "S1": (2, 3), "S2": (0, 0), "X1": (2, 3), "X2": (1, 2),
+    # Spec §5 R1: H44 counts each procedure once: A and C at S1 (department above communes), B
+    # at S1 (not online), CT at the communes' tier, online since X1 offers it (any) -> 3 / 4
+    # (the sum of pairs counted CT twice: 3 / 5).
+    assert values(table, "3.1") == {"H44": (3, 4), "S1": (2, 3), "S2": (0, 0), "X1": (2, 3), "X2": (1, 2),
                                     "D1": (0, 0), "X3": (0, 0)}
 
 
@@ -235,29 +262,44 @@ def test_online_payment(methodology):
     table = compute_indicators(services_data(), Q2, methodology)
     # 3.4: fee procedures S1-A (integrated, dossiers in Q2), S1-B (integrated, none started in Q2), X1-A (not integrated)
     assert values(table, "3.4")["S1"] == (1, 2) and values(table, "3.4")["X1"] == (0, 1)
-    assert values(table, "3.4")["H44"] == (1, 3)
-    # 3.5: paid online in Q2: S1-A (a1), X1-A (xa1)
-    assert values(table, "3.5")["S1"] == (1, 2) and values(table, "3.5")["H44"] == (2, 3)
+    # Spec §5 R1: the province counts fee procedures A and B once each: A good at S1 -> 1 / 2
+    assert values(table, "3.4")["H44"] == (1, 2)
+    # 3.5: paid online in Q2: S1-A (a1), X1-A (xa1); the province: A paid, B not -> 1 / 2
+    assert values(table, "3.5")["S1"] == (1, 2) and values(table, "3.5")["H44"] == (1, 2)
     # 3.6: a1 paid, a3 not; a2 has no fee, b1 starts after Q2
     assert values(table, "3.6")["S1"] == (1, 2) and values(table, "3.6")["H44"] == (2, 3)
 
 
 def test_population_data_procedures(methodology):
     table = compute_indicators(services_data(), Q2, methodology)
-    # citizen procedures: S1 A, C; X1 A, C, CT; X2 CT, C. Used with population data: S1-A, X1-C
-    assert values(table, "4.6") == {"H44": (2, 7), "S1": (1, 2), "S2": (0, 0), "X1": (1, 3), "X2": (0, 2),
+    # citizen procedures: S1 A, C; X1 A, C, CT; X2 CT, C. Used with population data: S1-A, X1-C.
+    # Spec §5 R1: the province counts A, C, CT once each, A and C used -> 2 / 3 (pairs: 2 / 7).
+    assert values(table, "4.6") == {"H44": (2, 3), "S1": (1, 2), "S2": (0, 0), "X1": (1, 3), "X2": (0, 2),
                                     "D1": (0, 0), "X3": (0, 0)}
 
 
-def test_certified_copy_communes_and_two_level_roll_up(methodology):
+def test_province_level_codes_show_the_province_figure_to_every_unit(methodology):
+    # Spec §5 R13: 4.5 of the province is 2 / 3 (X1 lists the service, X2 had a dossier, X3
+    # neither); every unit shows it, the department S1 included (own: not applicable), its
+    # own figure kept apart.
     table = compute_indicators(services_data(), Q2, methodology)
+    assert set(values(table, "4.5").values()) == {(2, 3)}
+    s1, x3 = row(table, "S1", "4.5"), row(table, "X3", "4.5")
+    assert s1["status"] == "ok" and np.isnan(s1["own_numerator"])
+    assert s1["note"] == "the province's figure (spec R13); this unit's own: not applicable"
+    assert (x3["own_numerator"], x3["own_denominator"]) == (0, 1)
+    assert row(compute_scores(services_data(), Q2, methodology), "X3", "4.5")["points"] == round(2 * 2 / 3, 2)
+
+
+def test_certified_copy_communes_and_two_level_roll_up(own_figures):
+    table = compute_indicators(services_data(), Q2, own_figures)
     # X1 lists the service online; X2 had a dossier of it in Q2; X3 (under district D1) neither
     got = values(table, "4.5")
     assert {u: got[u] for u in ("H44", "X1", "X2", "X3", "D1")} == {
         "H44": (2, 3), "X1": (1, 1), "X2": (1, 1), "X3": (0, 1), "D1": (0, 1)}
     department = row(table, "S1", "4.5")
     assert department["status"] == "not_applicable" and np.isnan(department["numerator"])
-    scored = compute_scores(services_data(), Q2, methodology)
+    scored = compute_scores(services_data(), Q2, own_figures)
     assert row(scored, "S1", "4.5")["points"] == 2.0  # methodology: commune_not_applicable = full
     assert row(scored, "X3", "4.5")["points"] == 0.0
 
@@ -349,10 +391,10 @@ def test_late_pakn_needs_the_pakn_table(methodology):
         late_pakn(progress_data(with_pakn=False), Q2, methodology)
 
 
-def test_certified_copy_from_dossiers_alone_says_so(methodology):
+def test_certified_copy_from_dossiers_alone_says_so(own_figures):
     data = services_data()
     data.tthc_donvi = None
-    table = compute_indicators(data, Q2, methodology)
+    table = compute_indicators(data, Q2, own_figures)
     assert values(table, "4.5")["H44"] == (1, 3)  # only X2's dossier is evidence now
     assert row(table, "H44", "4.5")["note"] == "offering judged from dossiers only (no tthc_donvi.MucDoDVCTT)"
 

@@ -14,6 +14,7 @@ import pytest
 from chiso.errors import InputError
 from chiso.methodology import load_methodology
 from chiso.sources.official import (
+    BLOCK_TOTAL_MATCHES,
     ENDPOINTS,
     ONLINE_BLOCK,
     OFFICIAL_NOT_RECOMPUTED,
@@ -71,11 +72,27 @@ def test_group_totals_within_tolerance(period_results):
 
 def test_online_services_block_kept_as_official(period_results):
     official, scored = period_results
+    # Spec §5 R12 (supersedes "the block for every unit"): the 163 child units keep the
+    # published block total; the province's 3.1–3.3 are recomputed (next test).
     block = scored[scored["indicator"] == ONLINE_BLOCK]
-    assert len(block) == 164
+    assert len(block) == 163 and "H44" not in set(block["unit"])
     assert (block["status"] == OFFICIAL_NOT_RECOMPUTED).all()
     published = official.group_totals.query("endpoint == 'provide-online-tree'").set_index("unit")["official_total"]
     assert np.allclose(block.set_index("unit")["points"], published.loc[block["unit"]])
+
+
+def test_province_online_group_from_the_parent_counters(period_results):
+    # Spec §5 R12: 3.1 = (partialCount + fullCount) / authorityCount (threshold 80 %, 2 points),
+    # 3.2 = onlineDossierCount / onlineServiceTotal (linear, 4), 3.3 = channelOnlineSum /
+    # channelTotalSum (threshold 50 %, 6); 2026-08: 52/56 -> 2.00, 406/1968 -> 0.83, 6.00 = 8.83;
+    # 2026-Q3: 52/89 -> 1.46, 449/1884 -> 0.95, 6.00 = 8.41: the published block totals.
+    official, scored = period_results
+    rows = scored[scored["unit"] == "H44"].set_index("indicator").loc[["3.1", "3.2", "3.3"]]
+    expected = {"2026-08": ([52, 406, 150956], [56, 1968, 152595], [2.0, 0.83, 6.0]),
+                "2026-Q3": ([52, 449, 435258], [89, 1884, 440558], [1.46, 0.95, 6.0])}[official.period_hint]
+    assert rows["numerator"].tolist() == expected[0] and rows["denominator"].tolist() == expected[1]
+    assert rows["points"].tolist() == expected[2] and (rows["status"] == "ok").all()
+    assert (rows["data_quality"] == BLOCK_TOTAL_MATCHES).all()
 
 
 def test_electronic_certified_copy_uses_published_ratio(period_results):
@@ -106,7 +123,7 @@ def test_same_points_without_any_published_score(tmp_path, period):
     both = original[original["indicator"] != ONLINE_BLOCK].merge(
         stripped, on=key, suffixes=("", "_stripped"), validate="one_to_one"
     )
-    assert len(both) == len(original) - 164
+    assert len(both) == len(original) - 163  # the children's blocks (the province's 3.1–3.3 are recomputed)
     assert np.allclose(both["points"], both["points_stripped"], equal_nan=True)
 
 

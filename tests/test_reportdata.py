@@ -108,11 +108,14 @@ def test_official_picks_the_quarter_folder(official):
 def test_official_online_block_is_shown_as_published(official):
     ind = official.current("indicators")
     block = ind[ind["indicator"] == ONLINE_BLOCK]
-    assert len(block) == 164
+    # spec §5 R12: every child unit keeps the official block; the province shows 3.1–3.3 recomputed
+    assert len(block) == 163
     assert set(block["status"]) == {"official"}
     assert set(block["source_note"]) == {"chính thức, không tính lại"}
     assert set(block["max_points"]) == {12.0}
-    assert not ind["indicator"].isin(["3.1", "3.2", "3.3"]).any()  # the block stands for them
+    online = ind["indicator"].isin(["3.1", "3.2", "3.3"])
+    assert set(ind.loc[online, "unit"]) == {"H44"}  # the block stands for them elsewhere
+    assert ind.loc[online, "points"].sum() == pytest.approx(8.41)
     # Group 3 = the official block + the recomputed 3.4–3.6.
     unit = "H44.44"
     rows = ind[ind["unit"] == unit].set_index("indicator")["points"]

@@ -33,6 +33,7 @@ from chiso.paths import params_dir
 DEFAULT_METHODOLOGY = "qd766-2022"
 RULES = ("linear", "threshold", "not_scored")
 COMMUNE_POLICIES = ("full", "zero")
+TIER_RULES = ("any", "all")  # settings.online_procedure_tier_rule (3.1 at a parent, spec §5 R1)
 
 
 @dataclass(frozen=True)
@@ -236,3 +237,9 @@ def _validate(m: Methodology) -> None:
     policy = m.settings.get("commune_not_applicable", "full")
     if policy not in COMMUNE_POLICIES:
         raise MethodologyError(f"{where}: settings.commune_not_applicable must be one of {COMMUNE_POLICIES}")
+    if m.settings.get("online_procedure_tier_rule", "any") not in TIER_RULES:
+        raise MethodologyError(f"{where}: settings.online_procedure_tier_rule must be one of {TIER_RULES}")
+    unknown = sorted(set(m.settings.get("province_level_codes") or []) - set(codes))
+    if unknown:
+        raise MethodologyError(f"{where}: settings.province_level_codes names unknown sub-indicators: "
+                               f"{', '.join(unknown)}")

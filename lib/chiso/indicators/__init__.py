@@ -33,10 +33,13 @@ code    function                                                    module
 5.3     dossier_satisfaction                                        satisfaction
 ======  ==========================================================  ==============
 
-Missing input — an optional table not supplied, or a column absent (or entirely blank) in
-the export — makes the sub-indicators that read it "no data": numerator and denominator
+Missing input — an optional table not supplied, or a column absent from the export (a
+present column blank in every row is "no", spec §5 R3) — makes the sub-indicators that read it "no data": numerator and denominator
 NaN (never 0) and a note naming what is missing. A parent's figures are the sums over
-itself and its descendants (see :mod:`chiso.indicators.common`).
+its subtree for dossier-based counts, and count each procedure once for procedure-based ones
+(spec §5 R1, see :mod:`chiso.indicators.common`). The methodology's ``province_level_codes``
+(1.1–1.3, 4.5) show every unit the province's figure, its own kept as ``own_numerator`` /
+``own_denominator`` (spec §5 R13).
 
 Example
 -------
@@ -87,7 +90,7 @@ INDICATORS = {
     "5.2": satisfaction.feedback_satisfaction,
     "5.3": satisfaction.dossier_satisfaction,
 }
-COLUMNS = ["unit", "indicator", "numerator", "denominator", "status", "note"]
+COLUMNS = ["unit", "indicator", "numerator", "denominator", "status", "note", "own_numerator", "own_denominator"]
 
 
 def compute_indicators(data, period: Period, methodology: Methodology,
@@ -106,6 +109,8 @@ def compute_indicators(data, period: Period, methodology: Methodology,
             if rule is None:
                 raise MissingInput([f"a rule for sub-indicator {code} (not computable from dossiers)"])
             frame = rule(ctx)
+            if code in ctx.setting("province_level_codes", []):
+                frame = _province_figures(ctx, frame)
         except MissingInput as missing:
             frame = ctx.result(np.nan, np.nan, f"no data: missing {', '.join(missing.missing)}")
             frame["status"] = "no_data"
@@ -114,8 +119,9 @@ def compute_indicators(data, period: Period, methodology: Methodology,
     if "status" not in table:
         table["status"] = "ok"
     table["status"] = table["status"].fillna("ok")
-    if "note" not in table:
-        table["note"] = pd.NA
+    for column in ("note", "own_numerator", "own_denominator"):
+        if column not in table:
+            table[column] = pd.NA if column == "note" else np.nan
     table["note"] = table["note"].astype("string")
     order = {code: n for n, code in enumerate(methodology.codes)}
     table = table.assign(
@@ -124,6 +130,34 @@ def compute_indicators(data, period: Period, methodology: Methodology,
     )
     table = table.sort_values(["_unit", "_indicator"], kind="stable", ignore_index=True)
     return table[COLUMNS]
+
+
+def _province_figures(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:
+    """Every unit under a province gets the province's figure (spec §5 R13, methodology setting
+    ``province_level_codes``); its own numerator and denominator stay as ``own_numerator`` /
+    ``own_denominator`` (analysis, not points), and the note says so.
+
+    Example: 4.5 of the province 2 / 3; a commune offering the service (own 1 / 1) and a
+    department (own: not applicable) both show 2 / 3.
+    """
+    frame = frame.copy()
+    for column, default in (("status", "ok"), ("note", pd.NA)):
+        if column not in frame:
+            frame[column] = default
+    frame["note"] = frame["note"].astype("string")
+    frame["own_numerator"], frame["own_denominator"] = frame["numerator"], frame["denominator"]
+    province = ctx.province_of
+    under = (province >= 0) & (province != np.arange(len(province)))
+    if not under.any():
+        return frame
+    own = frame.loc[under, ["own_numerator", "own_denominator", "status"]]
+    shown = frame.iloc[province[under]][["numerator", "denominator", "status", "note"]]
+    frame.loc[under, ["numerator", "denominator", "status", "note"]] = shown.to_numpy()
+    frame.loc[under, "note"] = [
+        "the province's figure (spec R13); this unit's own: "
+        + ("not applicable" if status == "not_applicable" else f"{n:g} / {d:g}")
+        for n, d, status in own.itertuples(index=False)]
+    return frame
 
 
 def compute_scores(data, period: Period, methodology: Methodology,

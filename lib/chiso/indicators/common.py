@@ -10,11 +10,12 @@ code, every unit of ``data.units``) with ``numerator`` and ``denominator`` — a
 up to parents — and optionally ``status`` and ``note``. A function that lacks an input raises
 :class:`MissingInput`; :func:`chiso.indicators.compute_indicators` turns it into "no data".
 
-Roll-up (parents = province, districts): a parent's numerator and denominator are the sums
-over itself and all its descendants. Dossier-based counts therefore add up; procedure-based
-counts (3.1, 3.2, 3.4, 3.5, 4.6) add up distinct (unit, procedure) pairs, so a procedure
-offered by two departments counts twice at the province (3.1 alone keeps only the
-highest level where a procedure is offered, see :func:`chiso.indicators.online.online_procedures`).
+Roll-up (parents = province, districts), spec §5 R1 [verified on DVCQG's parent rows]:
+dossier-based counts (1.4, 2.1, 3.3, 3.6, 4.1–4.4, 4.7, 5.3) and 3.2 (unit, online service
+pairs) are the sums over a parent's subtree (:meth:`Context.rolled_up`); procedure-based
+counts (1.1–1.3, 3.4, 3.5, 4.6) count each procedure (MaTTHC) once at a parent
+(:meth:`Context.distinct_procedures`), and 3.1 counts it at the highest tier offering it
+(:func:`chiso.indicators.online.online_procedures`).
 """
 
 from __future__ import annotations
@@ -137,6 +138,14 @@ class Context:
             ancestor = np.where(has_ancestor, parent[np.maximum(ancestor, 0)], -1)
         raise ChisoError("donvi: the parent units (MaDonViCha) form a cycle")
 
+    @cached_property
+    def province_of(self) -> np.ndarray:
+        """Per unit, the position of the province (level "province") whose subtree holds it
+        (itself for the province), -1 when none."""
+        is_province = (self.units["level"] == "province").fillna(False).to_numpy(dtype=bool)
+        holder = self.subtree * is_province[:, None]  # [province, unit]
+        return np.where(holder.any(axis=0), holder.argmax(axis=0), -1)
+
     def unit_positions(self, codes: pd.Series) -> np.ndarray:
         return positions(codes, self.units["unit"])
 
@@ -164,6 +173,30 @@ class Context:
     def rolled_up(self, numerator_own, denominator_own, note=None) -> pd.DataFrame:
         """:meth:`result` of own (per-unit, not rolled-up) counts summed over each unit's subtree."""
         return self.result(self.roll_up(numerator_own), self.roll_up(denominator_own), note)
+
+    def distinct_procedures(self, unit_pos, procedure, good, agg: str = "any") -> pd.DataFrame:
+        """:meth:`result` of procedure-based counts (spec §5 R1): each procedure once per unit.
+
+        ``unit_pos``, ``procedure`` (any hashable code, e.g. MaTTHC) and ``good`` describe
+        (unit, procedure) rows; duplicates allowed. A unit counts the distinct procedures of
+        its subtree (itself for a leaf) in the denominator, and in the numerator those whose
+        rows are good: ``any`` of them (a procedure integrated somewhere) or ``all`` of them
+        (announced on time: late if any announcement is late).
+
+        Example: a department lists A (good) and B; its commune A (not good) and C (good) →
+        department 1 / 2, commune 1 / 2, province with ``any``: A, C good of A, B, C → 2 / 3
+        (with ``all``: C only → 1 / 3), where a sum of pairs would give 2 / 4.
+        """
+        rows = pd.DataFrame({"unit_pos": np.asarray(unit_pos, dtype=np.int64),
+                             "procedure": pd.factorize(pd.Series(procedure).astype("string"))[0],
+                             "good": np.asarray(good, dtype=bool)})
+        rows = rows[(rows["unit_pos"] >= 0) & (rows["procedure"] >= 0)]
+        per_unit = rows.groupby(["unit_pos", "procedure"], as_index=False)["good"].agg(agg)
+        ancestor, unit = np.nonzero(self.subtree)
+        spread = per_unit.merge(pd.DataFrame({"ancestor": ancestor, "unit_pos": unit}), on="unit_pos")
+        per_ancestor = spread.groupby(["ancestor", "procedure"])["good"].agg(agg)
+        at = per_ancestor.index.get_level_values("ancestor").to_numpy()
+        return self.result(self.count(at, per_ancestor.to_numpy()), self.count(at))
 
     def count_note(self, own_counts, text: str) -> pd.Series:
         """Per-unit note ``text`` formatted with the rolled-up count, where that count is > 0.

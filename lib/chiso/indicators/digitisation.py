@@ -117,6 +117,8 @@ def population_data_procedures(ctx: Context) -> pd.DataFrame:
     received in P at the unit using population data (DuLieuDanCu) / procedures for citizens
     of the unit.
 
+    Each procedure once at a parent, counted when used at any unit of the subtree (spec §5 R1).
+
     Example: citizen procedures A (a VNeID dossier in P), B (dossiers, none), C (none)
     → 1 / 3.
     """
@@ -124,8 +126,7 @@ def population_data_procedures(ctx: Context) -> pd.DataFrame:
     pairs = ctx.procedure_units
     citizen = pairs[ctx.procedure_flag("ChoCongDan", pairs["proc_pos"].to_numpy())]
     used = ctx.pairs_with_dossiers(citizen, received_in_period(ctx) & ctx.dossier_flag("DuLieuDanCu"))
-    unit = citizen["unit_pos"].to_numpy()
-    return ctx.rolled_up(ctx.count(unit, used), ctx.count(unit))
+    return ctx.distinct_procedures(citizen["unit_pos"], citizen["proc_pos"], used)
 
 
 def population_data_dossiers(ctx: Context) -> pd.DataFrame:

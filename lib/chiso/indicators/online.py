@@ -8,9 +8,11 @@ Payment indicators (3.4–3.6) date a dossier by its processing start (NgayBatDa
 NgayTiepNhan when that is blank or the column is absent): fees are paid when processing
 starts, and the spec dates 3.6 that way; 3.4 and 3.5 use the same date for consistency.
 
-Procedure-based counts (3.1, 3.2, 3.4, 3.5) are (unit, procedure) pairs summed over a unit's
-subtree for parents; 3.1 applies the spec's "a procedure offered at two levels counts at the
-higher one" within each subtree.
+At a parent (spec §5 R1): 3.4 and 3.5 count each procedure once (good when any unit of the
+subtree makes it so); 3.1 counts each procedure once, at the highest tier of the subtree that
+offers it, online when at least one unit of that tier offers it online (methodology setting
+``online_procedure_tier_rule``: ``any``, as DVCQG, or ``all``); 3.2 sums (unit, online
+service) pairs, as DVCQG's own counters do (R12: 1,968 services against 52 online procedures).
 """
 
 from __future__ import annotations
@@ -40,25 +42,42 @@ def online_procedures(ctx: Context) -> pd.DataFrame:
     """3.1 Tỷ lệ TTHC cung cấp dịch vụ công trực tuyến — spec §3, 3.1.
 
     Procedures with an online service (MOT_PHAN or TOAN_TRINH) / procedures under the
-    unit's authority (its tthc_donvi rows). For a parent, a procedure offered at two levels
-    of its subtree counts only at the higher one (province and departments > district >
-    commune): its commune-level rows are dropped when a department or district of the same
-    subtree offers it. A unit's own figure is its own rows.
+    unit's authority (its tthc_donvi rows), each procedure once (spec §5 R1). For a parent, a
+    procedure counts at the highest tier of its subtree that offers it (province and
+    departments > district > commune), and is online when at least one unit of that tier
+    offers it online (setting ``online_procedure_tier_rule``: ``any``, the default, as DVCQG;
+    ``all``). The note counts the procedures whose units of that tier disagree.
 
-    Example: a department offers A (online) and B (not); its commune offers A (not) and
-    C (online) → department 1 / 2, commune 1 / 2; their parent counts A once, at the
-    department: A online, B no, C online → 2 / 3.
+    Example: a department offers A (online) and B (not); communes X offer A (not) and C
+    (online), Y offers C (not) → department 1 / 2, X 1 / 2, Y 0 / 1; the province counts A
+    at the department (online), B no, C at the communes (online at X: ``any``) → 2 / 3.
     """
     ctx.require("tthc_donvi.MucDoDVCTT")
-    pairs = ctx.procedure_units
-    tier = ctx.units["level"].map(LEVEL_TIER).fillna(0).to_numpy()
-    ancestor, unit = np.nonzero(ctx.subtree)
-    spread = pairs.merge(pd.DataFrame({"ancestor": ancestor, "unit_pos": unit}), on="unit_pos")
-    spread["tier"] = tier[spread["unit_pos"].to_numpy()]
-    highest = spread.groupby(["ancestor", "proc_pos"])["tier"].transform("max")
-    counted = spread[spread["tier"] == highest]
-    at = counted["ancestor"].to_numpy()
-    return ctx.result(ctx.count(at, counted["online"]), ctx.count(at))
+    counted = _highest_tier_offers(ctx)
+    rule = ctx.setting("online_procedure_tier_rule", "any")
+    per_procedure = counted.groupby(["ancestor", "proc_pos"])["online"].agg([rule, "nunique"])
+    at = per_procedure.index.get_level_values("ancestor").to_numpy()
+    result = ctx.result(ctx.count(at, per_procedure[rule].to_numpy()), ctx.count(at))
+    disagree = pd.Series(ctx.count(at, per_procedure["nunique"].to_numpy() > 1), index=ctx.unit_codes)
+    result["note"] = disagree.map(
+        lambda n: f"{n:g} procedure(s) online at some units of the counted tier and not others ({rule})"
+        if n > 0 else pd.NA).astype("string")
+    return result
+
+
+def _highest_tier_offers(ctx: Context) -> pd.DataFrame:
+    """(ancestor, unit_pos, proc_pos, online) of the units of each subtree that offer a procedure
+    at the highest tier offering it in that subtree (3.1, spec §5 R1)."""
+    def build():
+        pairs = ctx.procedure_units
+        tier = ctx.units["level"].map(LEVEL_TIER).fillna(0).to_numpy()
+        ancestor, unit = np.nonzero(ctx.subtree)
+        spread = pairs.merge(pd.DataFrame({"ancestor": ancestor, "unit_pos": unit}), on="unit_pos")
+        spread["tier"] = tier[spread["unit_pos"].to_numpy()]
+        highest = spread.groupby(["ancestor", "proc_pos"])["tier"].transform("max")
+        return spread[spread["tier"] == highest]
+
+    return ctx.cached("highest_tier_offers", build)
 
 
 def online_services_used(ctx: Context) -> pd.DataFrame:
@@ -116,7 +135,8 @@ def fee_procedures_integrated(ctx: Context) -> pd.DataFrame:
 
     Fee-bearing procedures of the unit whose fee data is integrated for online payment
     (tthc_donvi.TichHopThanhToan) and that had ≥ 1 dossier at the unit with processing start
-    in P / fee-bearing procedures of the unit.
+    in P / fee-bearing procedures of the unit; each procedure once at a parent, counted when
+    any unit of the subtree meets the condition (spec §5 R1).
 
     Example: fee-bearing A (integrated, 3 dossiers), B (integrated, no dossier),
     C (not integrated, 1 dossier) → 1 / 3.
@@ -124,8 +144,8 @@ def fee_procedures_integrated(ctx: Context) -> pd.DataFrame:
     ctx.require("tthc.CoPhiLePhi", "tthc_donvi.TichHopThanhToan")
     fee = _fee_procedures(ctx)
     with_dossier = ctx.pairs_with_dossiers(fee, _payment_period(ctx))
-    unit = fee["unit_pos"].to_numpy()
-    return ctx.rolled_up(ctx.count(unit, with_dossier & fee["payment_integrated"].to_numpy()), ctx.count(unit))
+    good = with_dossier & fee["payment_integrated"].to_numpy()
+    return ctx.distinct_procedures(fee["unit_pos"], fee["proc_pos"], good)
 
 
 def fee_procedures_paid_online(ctx: Context) -> pd.DataFrame:
@@ -133,29 +153,35 @@ def fee_procedures_paid_online(ctx: Context) -> pd.DataFrame:
 
     Fee-bearing procedures of the unit with ≥ 1 dossier paid online (ThanhToanTrucTuyen, on
     DVCQG or the provincial gateway) with processing start in P / fee-bearing procedures of
-    the unit.
+    the unit; each procedure once at a parent, paid when paid at any unit (spec §5 R1).
 
     Example: fee-bearing A (one dossier paid online), B (dossiers, none paid online) → 1 / 2.
     """
     ctx.require("tthc.CoPhiLePhi", "tthc_donvi", "hoso.ThanhToanTrucTuyen")
     fee = _fee_procedures(ctx)
     paid = ctx.pairs_with_dossiers(fee, _payment_period(ctx) & ctx.dossier_flag("ThanhToanTrucTuyen"))
-    unit = fee["unit_pos"].to_numpy()
-    return ctx.rolled_up(ctx.count(unit, paid), ctx.count(unit))
+    return ctx.distinct_procedures(fee["unit_pos"], fee["proc_pos"], paid)
 
 
 def dossiers_paid_online(ctx: Context) -> pd.DataFrame:
-    """3.6 Tỷ lệ hồ sơ thanh toán trực tuyến — spec §3, 3.6.
+    """3.6 Tỷ lệ hồ sơ thanh toán trực tuyến — spec §3, 3.6, base revised by §5 R7.
 
-    Dossiers paid online / dossiers of fee-bearing procedures whose fees are not all zero
-    (PhiLePhi > 0), both with processing start in P (NgayBatDauXuLy, else NgayTiepNhan).
-    Only dossiers of the denominator count in the numerator.
+    Dossiers paid online / dossiers of fee-bearing procedures (CoPhiLePhi) unless their fee is
+    explicitly 0 — a blank PhiLePhi counts (amount unknown; the note counts them) — plus any
+    dossier paid online, all with processing start in P (NgayBatDauXuLy, else NgayTiepNhan).
+    A dossier paid online always counts in both.
 
-    Example: 5 dossiers of fee-bearing procedures started in P, one with PhiLePhi 0 (out),
-    2 of the other 4 paid online → 2 / 4.
+    Example: 5 dossiers of fee-bearing procedures started in P: fee 0 (out), blank fee paid
+    online, blank fee not paid, 2 with fees of which 1 paid online → 2 / 4.
     """
     ctx.require("tthc.CoPhiLePhi", "hoso.PhiLePhi", "hoso.ThanhToanTrucTuyen")
-    fees_due = (ctx.data.hoso["PhiLePhi"] > 0).fillna(False).to_numpy(dtype=bool)
-    owed = _payment_period(ctx) & ctx.procedure_flag("CoPhiLePhi", ctx.dossier_proc_pos) & fees_due
+    fee = ctx.data.hoso["PhiLePhi"]
+    free = (fee == 0).fillna(False).to_numpy(dtype=bool)
+    paid = ctx.dossier_flag("ThanhToanTrucTuyen")
+    started = _payment_period(ctx)
+    fee_bearing = ctx.procedure_flag("CoPhiLePhi", ctx.dossier_proc_pos)
+    owed = started & ((fee_bearing & ~free) | paid)
     unit = ctx.dossier_unit_pos
-    return ctx.rolled_up(ctx.count(unit, owed & ctx.dossier_flag("ThanhToanTrucTuyen")), ctx.count(unit, owed))
+    blank = owed & fee.isna().to_numpy()
+    note = ctx.count_note(ctx.count(unit, blank), "{n:g} dossier(s) with a blank fee counted (amount unknown)")
+    return ctx.rolled_up(ctx.count(unit, owed & paid), ctx.count(unit, owed), note)

@@ -2,7 +2,9 @@
 
 1.1–1.3 read the ``congbo`` table (announcement decisions and their publication on the
 national procedure database); their scope is the congbo rows whose decision date
-(NgayQuyetDinh) is in P, counted for the announcing unit (MaDonVi). 1.4 reads dossiers.
+(NgayQuyetDinh) is in P, counted for the announcing unit (MaDonVi). Each procedure
+(MaTTHC) counts once per unit, and once at a parent (spec §5 R1): a procedure in several
+decisions of the period is late if any is late (incomplete if any is). 1.4 reads dossiers.
 Deadlines in working days come from the methodology settings
 ``announce_before_effective_working_days`` and ``publish_after_decision_working_days``
 (5 and 5 for a province).
@@ -40,7 +42,8 @@ def announced_on_time(ctx: Context) -> pd.DataFrame:
     and are left out of the denominator (the note counts them).
 
     Example: effective Thu 7/5/2026 → deadline Tue 28/4 (30/4 and 1/5 are holidays);
-    decisions of 28/4 and 20/4 are on time, 29/4 is late → 2 / 3.
+    decisions of 28/4 (procedure A) and 20/4 (B) are on time, 29/4 (C) is late → 2 / 3; a
+    second decision for A on 29/4 would make A late → 1 / 3 (each procedure once, R1).
     """
     ctx.require("congbo.NgayHieuLuc")
     rows, unit = _announcements(ctx)
@@ -49,7 +52,9 @@ def announced_on_time(ctx: Context) -> pd.DataFrame:
     deadline = ctx.calendar.add_working_days(rows["NgayHieuLuc"], -days)
     on_time = (rows["NgayQuyetDinh"].dt.normalize() <= deadline).fillna(False).to_numpy(dtype=bool)
     note = ctx.count_note(ctx.count(unit, ~judged), "{n:g} announcement(s) without NgayHieuLuc left out")
-    return ctx.rolled_up(ctx.count(unit, judged & on_time), ctx.count(unit, judged), note)
+    result = ctx.distinct_procedures(unit[judged], rows["MaTTHC"][judged], on_time[judged], agg="all")
+    result["note"] = note
+    return result
 
 
 def published_on_time(ctx: Context) -> pd.DataFrame:
@@ -72,7 +77,7 @@ def published_on_time(ctx: Context) -> pd.DataFrame:
         (rows["NgayCongKhai"] <= deadline).fillna(False).to_numpy(dtype=bool),
         (ctx.period.end <= deadline).to_numpy(dtype=bool),
     )
-    return ctx.rolled_up(ctx.count(unit, on_time), ctx.count(unit))
+    return ctx.distinct_procedures(unit, rows["MaTTHC"], on_time, agg="all")
 
 
 def published_in_full(ctx: Context) -> pd.DataFrame:
@@ -87,7 +92,7 @@ def published_in_full(ctx: Context) -> pd.DataFrame:
     rows, unit = _announcements(ctx)
     published = _published(ctx, rows)
     complete = rows["DayDuNoiDung"].to_numpy(dtype=bool)
-    return ctx.rolled_up(ctx.count(unit, published & complete), ctx.count(unit, published))
+    return ctx.distinct_procedures(unit[published], rows["MaTTHC"][published], complete[published], agg="all")
 
 
 def synced_dossiers(ctx: Context) -> pd.DataFrame:

@@ -12,7 +12,7 @@ dossier-digitized             overview, evaluation[]   metrics[] (4.1–4.7)
 handling-satisfaction         overview, evaluation[]   metrics[] (5.1–5.3 + 2 monitoring codes)
 dvc-progress-tree             parent, children[]       totalReceived, totalOnTime, ... (2.1, 2.2)
 formality-online-payment-tree parent, children[]       payment counters (3.4–3.6)
-provide-online-tree           parent, children[]       group total only (3.1–3.3, formula unknown)
+provide-online-tree           parent, children[]       group total; counters on the parent (3.1–3.3, R12)
 ============================  =======================  ==========================================
 
 The endpoint is recognised from the content, never from the file name. Pages of one
@@ -93,7 +93,10 @@ _NUMBER_TEXT = re.compile(r"^\s*\d+(\.\d+)?\s*$|^\s*-\d+(\.\d+)?\s*$")
 _ROW_COLUMNS = ["unit", "unit_id", "endpoint", "file", "metric", "numerator", "denominator", "published_ratio",
                 "value", "official_points", "max_points", "data_quality", "data_quality_message", "defect"]
 _LEVELS = {"PROVINCE": "department", "COMMUNE": "commune", "DISTRICT": "district"}
-ONLINE_BLOCK = "3.1-3.3"  # pseudo-indicator: DVCQG's online-services total, not recomputable
+ONLINE_BLOCK = "3.1-3.3"  # pseudo-indicator: DVCQG's online-services total of a child unit
+ONLINE_ENDPOINT = "provide-online-tree"
+BLOCK_TOTAL_MATCHES = "BLOCK_TOTAL_MATCHES"  # R12 check: recomputed 3.1–3.3 = published block total
+BLOCK_TOTAL_DIFFERS = "BLOCK_TOTAL_DIFFERS"
 OFFICIAL_NOT_RECOMPUTED = "official, not recomputed"
 _PERIOD_IN_NAME = re.compile(r"(\d{4}-(?:Q[1-4]|\d{2}))", re.I)
 
@@ -535,7 +538,8 @@ def _unit_rows(endpoint: str, unit: dict, base: dict) -> list[dict]:
     # fields make which sub-indicator.
     rows = []
     for key, value in unit.items():
-        if key.startswith("total") or key in ("avgProcessingDays", "ratio", "score"):
+        if (key.startswith("total") or key in ("avgProcessingDays", "ratio", "score")
+                or key.endswith(("Count", "Sum", "Total"))):  # provide-online-tree's parent counters (spec §5 R12)
             number, problem = read_number(value)
             rows.append({**base, "metric": key, "numerator": number, "denominator": np.nan,
                          "published_ratio": np.nan, "value": np.nan, "official_points": np.nan,
@@ -557,9 +561,10 @@ def indicator_rows(official: OfficialResults, methodology: Methodology) -> pd.Da
 
     Metric endpoints map by ``dvcqg.metric``; tree endpoints build numerator and
     denominator from the named counter fields (``dvcqg.numerator`` / ``dvcqg.denominator``).
-    The online-services block (3.1–3.3, ``provide-online-tree``) becomes one row
-    ``3.1-3.3`` carrying DVCQG's total as ``official_points`` — marked
-    "official, not recomputed".
+    The online-services group (3.1–3.3, ``provide-online-tree``): where the unit carries
+    DVCQG's counters (the province, spec §5 R12) its three sub-indicators are built from them
+    like any tree figure; a unit without them (a child) gets one row ``3.1-3.3`` carrying
+    DVCQG's block total as ``official_points`` — marked "official, not recomputed".
 
     ``defect`` says why a row's figures cannot be used (:func:`apply_defects`): then its
     numerator, denominator, ratio and published points are NaN, so it scores as "no data".
@@ -581,12 +586,17 @@ def indicator_rows(official: OfficialResults, methodology: Methodology) -> pd.Da
             parts.append(rows)
         elif spec.get("numerator") and endpoint in fields.index.get_level_values("endpoint"):
             tree = fields.xs(endpoint, level="endpoint")
+            names = _as_names(spec["numerator"])
             rows = pd.DataFrame(
                 {
-                    "numerator": tree.get(spec["numerator"], np.nan),
+                    # a list of counters adds up (3.1: partialCount + fullCount)
+                    "numerator": sum(tree.get(name, pd.Series(np.nan, index=tree.index)) for name in names),
                     "denominator": tree.get(spec["denominator"], np.nan),
                 }
             ).reset_index()
+            if spec.get("counters_on_parent_only"):  # units without the counters keep the block total
+                rows = rows[rows["numerator"].notna() & rows["denominator"].notna()]
+                tree = tree.loc[rows["unit"]]
             # Published figures, kept only to compare with: children carry "score",
             # the province "totalScore" (the methodology lists the field names).
             published = pd.Series(np.nan, index=tree.index)
@@ -594,9 +604,10 @@ def indicator_rows(official: OfficialResults, methodology: Methodology) -> pd.Da
                 published = published.fillna(tree.get(name, pd.Series(np.nan, index=tree.index)))
             ratio = tree.get(spec["ratio"], np.nan) / 100 if spec.get("ratio") else np.nan
             rows["defect"] = _first_defect(field_defects.xs(endpoint, level="endpoint"),
-                                           [spec["numerator"], spec["denominator"], spec.get("ratio")]).to_numpy()
+                                           [*names, spec["denominator"], spec.get("ratio")]
+                                           ).reindex(rows["unit"].to_numpy()).to_numpy()
             rows = rows.assign(
-                indicator=ind.code, endpoint=endpoint, metric=f"{spec['numerator']}/{spec['denominator']}",
+                indicator=ind.code, endpoint=endpoint, metric=f"{'+'.join(names)}/{spec['denominator']}",
                 published_ratio=np.asarray(ratio, dtype=float) if spec.get("ratio") else np.nan,
                 official_points=published.to_numpy(), max_points=ind.max_points,
                 data_quality=None, data_quality_message=None, value=np.nan,
@@ -610,7 +621,9 @@ def indicator_rows(official: OfficialResults, methodology: Methodology) -> pd.Da
                                denominator=np.nan, published_ratio=np.nan, official_points=np.nan,
                                max_points=ind.max_points, data_quality=None, data_quality_message=None)
             parts.append(rows.join(info, on="unit"))
-    block = official.group_totals[official.group_totals["endpoint"] == "provide-online-tree"]
+    block = official.group_totals[official.group_totals["endpoint"] == ONLINE_ENDPOINT]
+    recomputed = set().union(*(set(r.loc[r["endpoint"].eq(ONLINE_ENDPOINT), "unit"]) for r in parts))
+    block = block[~block["unit"].isin(recomputed)]  # R12: the province's 3.1–3.3 are recomputed
     if len(block):
         block_rows = block.assign(
             indicator=ONLINE_BLOCK, metric="totalScore", numerator=np.nan, denominator=np.nan,
@@ -680,12 +693,14 @@ def score_official(official: OfficialResults, methodology: Methodology | None = 
 
     The published ``score`` fields are never used for points (they are kept as
     ``published_points`` for comparison); where numerator and denominator are both
-    null (DVCQG's 4.5), the published ratio is used (spec §2). The online-services
+    null (DVCQG's 4.5), the published ratio is used (spec §2). The province's 3.1–3.3 are
+    recomputed from the counters of ``provide-online-tree`` and checked against its published
+    block total (spec §5 R12, :func:`_check_online_block`); a child unit's online-services
     block keeps DVCQG's total with ``status`` = "official, not recomputed".
     """
     methodology = methodology or load_methodology()
     rows = indicator_rows(official, methodology)
-    scored = score_indicators(rows, methodology)
+    scored = _check_online_block(score_indicators(rows, methodology), official)
     scored = scored.rename(columns={"official_points": "published_points"})
     block = scored["indicator"] == ONLINE_BLOCK
     scored.loc[block, "points"] = scored.loc[block, "published_points"]
@@ -717,6 +732,31 @@ def defect_summary(scored: pd.DataFrame, official: OfficialResults) -> str | Non
         parts.append(f"missing response{'s' * (len(missing) > 1)}: "
                      f"{', '.join(e for e in ENDPOINTS if e in missing)} (no data for every unit)")
     return "; ".join(parts) or None
+
+
+def _check_online_block(scored: pd.DataFrame, official: OfficialResults) -> pd.DataFrame:
+    """Where 3.1–3.3 were recomputed from the parent counters (spec §5 R12), check that their
+    rounded points add up to the published block total; the result is in ``data_quality``
+    (``BLOCK_TOTAL_MATCHES`` or ``BLOCK_TOTAL_DIFFERS``) and its message of those rows."""
+    online = scored["endpoint"].eq(ONLINE_ENDPOINT) & scored["indicator"].ne(ONLINE_BLOCK)
+    if not online.any():
+        return scored
+    sums = scored[online].groupby("unit")["points"].sum(min_count=1)
+    published = official.group_totals.query("endpoint == @ONLINE_ENDPOINT").set_index("unit")["official_total"]
+    scored = scored.copy()
+    for unit, total in sums.items():
+        expected = published.get(unit, np.nan)
+        same = pd.notna(expected) and abs(total - expected) < 0.005
+        rows = online & scored["unit"].eq(unit)
+        scored.loc[rows, "data_quality"] = BLOCK_TOTAL_MATCHES if same else BLOCK_TOTAL_DIFFERS
+        scored.loc[rows, "data_quality_message"] = (
+            f"3.1–3.3 recomputed from DVCQG's counters add up to {total:.2f}; published block total "
+            f"{'unknown' if pd.isna(expected) else f'{expected:.2f}'}")
+    return scored
+
+
+def _as_names(value) -> list[str]:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def endpoint_totals(scored: pd.DataFrame, official: OfficialResults) -> pd.DataFrame:
