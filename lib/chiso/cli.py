@@ -109,6 +109,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--set-aside", type=Path, metavar="FILE.csv",
                    help="also list every row set aside here (file, row, column, value, reason; holds raw "
                         "input values: keep it internal)")
+    p.add_argument("--processing-times", type=Path, metavar="FILE.csv",
+                   help="also write 2.2 per unit and procedure, in each procedure's own unit (hours or days)")
+    p.add_argument("--export-date", metavar="DATE",
+                   help="when the export was made, if the data folder does not say (_metadata.json, hoso.NgayXuat)")
     p.set_defaults(handler=_compute)
 
     p = sub.add_parser(
@@ -213,26 +217,48 @@ def _score_official(args) -> int:
 
 
 def _compute(args) -> int:
+    import pandas as pd
+
     from chiso.indicators import compute_scores
+    from chiso.indicators.progress import processing_time_by_procedure
+    from chiso.indicators.quality import rule_checks
     from chiso.methodology import load_methodology
     from chiso.period import Period
     from chiso.sources.dossiers import load_dossiers, quality_by_reason
 
     methodology = load_methodology(args.methodology)
     period = Period.parse(args.period, as_of=args.as_of)
-    data = load_dossiers(args.data)
+    data = load_dossiers(args.data, export_date=args.export_date)
     scored = compute_scores(data, period, methodology)
-    _write_scores(scored, args.out, ["unit_name", "level", "ratio", "status", "note"])
+    _write_scores(scored, args.out, ["unit_name", "level", "ratio", "status", "note", "own_numerator",
+                                     "own_denominator"])
     if args.quality:
         reasons = quality_by_reason(data)
-        write_csv(data.quality.merge(reasons, on="table", how="left"), args.quality)
+        checks = rule_checks(data, period, methodology)  # what the rules counted but kept (spec §5)
+        write_csv(pd.concat([data.quality.merge(reasons, on="table", how="left"), checks], ignore_index=True),
+                  args.quality)
     if args.set_aside:
         write_csv(data.set_aside, args.set_aside)
+    if args.processing_times:
+        write_csv(processing_time_by_procedure(data, period, methodology), args.processing_times)
+    _say_export_date(data, period)
     set_aside = int(data.quality["set_aside"].sum())
     print(f"{args.out}: {scored['unit'].nunique()} units, period {period.label}; "
           f"{set_aside} input rows set aside" + (f" (see {args.set_aside or args.quality})"
                                                   if args.set_aside or args.quality else ""))
     return 0
+
+
+def _say_export_date(data, period) -> None:
+    """Print the export date beside the period, with a warning when it is before the end of the
+    period (facts without a date are read as of the export, spec §5 R9)."""
+    if data.export_date is None:
+        print(f"period {period.label}: export date unknown (facts without a date are read as exported)")
+        return
+    print(f"period {period.label}: exported {data.export_date:%Y-%m-%d} ({data.export_date_source})")
+    if data.export_date < period.end.normalize():
+        print(f"chiso compute: warning: exported {data.export_date:%Y-%m-%d}, before the end of {period.label}: "
+              "what happened after the export is missing", file=sys.stderr)
 
 
 def _reconcile(args) -> int:

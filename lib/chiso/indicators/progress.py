@@ -6,6 +6,7 @@ supplements, pauses and due dates are defined.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from chiso.indicators.common import Context
@@ -34,6 +35,37 @@ def on_time_dossiers(ctx: Context) -> pd.DataFrame:
     return ctx.rolled_up(ctx.count(unit, timeline["on_time"]), ctx.count(unit), note)
 
 
+def processing_time_by_procedure(data, period, methodology, calendar=None) -> pd.DataFrame:
+    """2.2 per procedure, in each procedure's own unit (spec §5 R8; analysis, not points).
+
+    One row per unit (the dossier's own unit, not rolled up) and procedure with dossiers
+    finished in P: unit, MaTTHC, time_unit ("hours" for procedures whose legal time is in
+    hours, ``GIO``; "days" otherwise), dossiers, average. Hours are office hours from
+    reception to the counted end less the time outside the agency's hands (as the due date
+    moves, R6); days are working days as the unit's 2.2.
+
+    Example: a GIO procedure received Mon 09:00 and finished 15:00 → 5 hours (09–12, 13–15).
+    """
+    from chiso.workdays import WorkingCalendar
+
+    ctx = Context(data, period, methodology, calendar or WorkingCalendar.default())
+    ctx.require("hoso_su_kien")
+    timeline = outcomes(ctx)
+    done = timeline[timeline["finished"].to_numpy()]
+    tthc = ctx.data.tthc
+    unit_of_time = (tthc["DonViThoiHan"] if "DonViThoiHan" in tthc else pd.Series("NGAY_LAM_VIEC", index=tthc.index))
+    in_hours = np.append(unit_of_time.eq("GIO").to_numpy(dtype=bool), False)[done["proc_pos"].to_numpy()]
+    hours = ctx.calendar.office_hours_between(done["received"], done["counted_end"]).to_numpy() - done[
+        "extension_hours"].to_numpy()
+    table = pd.DataFrame({
+        "unit": done["MaDonVi"].to_numpy(), "MaTTHC": done["MaTTHC"].to_numpy(),
+        "time_unit": np.where(in_hours, "hours", "days"),
+        "time": np.where(in_hours, np.maximum(hours, 0), done["processing_days"].to_numpy()),
+    })
+    return (table.groupby(["unit", "MaTTHC", "time_unit"], as_index=False)
+            .agg(dossiers=("time", "size"), average=("time", "mean")))
+
+
 def average_processing_time(ctx: Context) -> pd.DataFrame:
     """2.2 Thời gian giải quyết trung bình (analysis only, 0 points) — spec §3, 2.2.
 
@@ -41,9 +73,9 @@ def average_processing_time(ctx: Context) -> pd.DataFrame:
     number; the ratio is the average, in working days. A dossier's processing time is the
     working time from reception to its counted end (the citizen's supplement time taken
     out, pauses too when ``subtract_pauses``), fractional on a 24-hour clock
-    (:meth:`~chiso.workdays.WorkingCalendar.working_time`). Every procedure is measured in
-    working days here; ``dossier_outcomes`` keeps each dossier's figure for per-procedure
-    tables.
+    (:meth:`~chiso.workdays.WorkingCalendar.working_time`): the unit figure DVCQG publishes as
+    avgProcessingDays. Each procedure in its own unit (hours for ``GIO``):
+    :func:`processing_time_by_procedure` (spec §5 R8).
 
     Example: received Mon 09:00 and finished Mon 15:00 (0.25), received Mon 12:00 and
     finished Wed 12:00 (2.0) → 2.25 / 2 = 1.125 working days.
