@@ -15,6 +15,9 @@ never computes an indicator itself. Tables (all long, one row per period and uni
 - ``totals``: period, unit, name, level, total, band, band_code, rank, rank_of;
 - ``input_quality``, ``set_aside_reasons`` (dossier sources): rows read, accepted and
   set aside per input table and per reason — counts only;
+- ``official_defects``, ``national`` (official sources): the sub-indicators the checks
+  made "no data" (unit, indicator, defect), and the national table of the period
+  (:func:`chiso.report.national.national_ranking`);
 - ``geometry`` (when the province has a map): unit, wkb (the commune's shape, planar, hex WKB),
   matched_by — see :mod:`chiso.sources.geo`; meta["map"] names its source and lists the
   units without a shape and the map's features without a unit;
@@ -55,6 +58,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -78,6 +82,10 @@ from chiso.sources.official import ONLINE_BLOCK, indicator_order
 PUBLIC_TABLES = ("units", "indicators", "groups", "totals")
 # Counts of the loader's checks (dossier sources only): no cell values, so publishable.
 INPUT_QUALITY_TABLES = ("input_quality", "set_aside_reasons")
+# Official sources, every edition (unit codes, field names and scores only): the defects the
+# checks turned into "no data" (unit, indicator, defect), and the national table of the
+# period (every province's total and group scores, rank, change: chiso.report.national).
+OFFICIAL_TABLES = ("official_defects", "national")
 # Staff-level drill-down and the rows set aside with their raw values: internal edition only.
 INTERNAL_TABLES = ("overdue", "supplements", "pauses", "late_pakn", "set_aside")
 MAP_TABLES = ("geometry",)
@@ -119,6 +127,8 @@ class ReportData:
     set_aside_reasons: pd.DataFrame | None = None
     set_aside: pd.DataFrame | None = None
     geometry: pd.DataFrame | None = None
+    official_defects: pd.DataFrame | None = None
+    national: pd.DataFrame | None = None
 
     @property
     def period(self) -> str:
@@ -191,7 +201,8 @@ def build_report_data(
     kind, location = _parse_source(source)
     extra_tables: dict[str, pd.DataFrame] = {}  # input quality; drill-down (internal edition)
     if kind == "official":
-        scored, units, fingerprint, province = _official_periods(location, period, methodology, store)
+        scored, units, fingerprint, province, official_tables = _official_periods(location, period, methodology, store)
+        extra_tables.update(official_tables)
     else:
         folder = _sample_folder(scale, period.year) if kind == "sample" else location
         scored, units, fingerprint, province, data = _computed_periods(folder, period, methodology, store)
@@ -281,7 +292,7 @@ def assemble_report_data(
         totals=totals,
         # drill-down tables only reach an internal edition's report data
         **{name: frame for name, frame in (extra_tables or {}).items()
-           if name in INPUT_QUALITY_TABLES or edition == "internal"},
+           if name in INPUT_QUALITY_TABLES + OFFICIAL_TABLES or edition == "internal"},
         geometry=geometry_table(geometry) if geometry is not None else None,
     )
 
@@ -363,7 +374,8 @@ def _official_periods(folder: Path, period: Period, methodology: Methodology, st
     The responses of a period are the period's own (DVCQG publishes months, quarters and
     years alike); a cut-off only labels them (the date they were collected up to).
     """
-    from chiso.sources.official import load_official, score_official
+    from chiso.report.national import national_ranking
+    from chiso.sources.official import defect_summary, load_official, score_official
 
     per_period = {}
     for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
@@ -381,9 +393,10 @@ def _official_periods(folder: Path, period: Period, methodology: Methodology, st
             f"{folder}: no subfolder for {period.code} (found: {', '.join(sorted(per_period))}); "
             f"expected one folder per period named like {period.code}"
         )
-    scored, units, province = {}, [], None
+    scored, units, province, national = {}, [], None, {}
     for p, sub in folders.items():
         official = load_official([sub])
+        national[p.code] = official.national
         files = sorted(sub.glob("*.json"))
         scored[p.key] = store.fetch(_fingerprint(files, sub), methodology, p,
                                     lambda official=official: score_official(official, methodology))
@@ -391,7 +404,17 @@ def _official_periods(folder: Path, period: Period, methodology: Methodology, st
         province = official.province or province  # the latest period's name, like the units
     units = pd.concat(units[::-1], ignore_index=True).drop_duplicates("unit")  # latest names win
     files = sorted(f for sub in folders.values() for f in sub.glob("*.json"))
-    return scored, units, _fingerprint(files, folder), province
+    latest = max(folders, key=lambda p: p.start)
+    current = scored[latest.key]
+    checks = defect_summary(current, official)  # the loop's last official is the latest period's
+    if checks:
+        print(f"note: {latest.code}: {checks}; the summary's data section lists them", file=sys.stderr)
+    defects = current.loc[current["defect"].notna(), ["unit", "indicator", "defect"]] \
+        if "defect" in current else pd.DataFrame(columns=["unit", "indicator", "defect"])
+    tables = {"official_defects": defects.reset_index(drop=True)}
+    if national.get(period.code) is not None:
+        tables["national"] = national_ranking(national[period.code], national.get(period.previous().code))
+    return scored, units, _fingerprint(files, folder), province, tables
 
 
 def _fingerprint(files: list[Path], root: Path) -> str:
@@ -472,6 +495,9 @@ def _source_note(table: pd.DataFrame, is_block: pd.Series) -> pd.Series:
         flagged = table["data_quality_message"].notna() & ~is_block
         note[flagged] = "Cổng DVCQG lưu ý: " + table.loc[flagged, "data_quality_message"].astype(str)
     note[is_block] = NOTE_OFFICIAL_BLOCK
+    if "defect" in table:  # official figures that failed a check (chiso.sources.official)
+        bad = table["defect"].notna()
+        note[bad] = "Số liệu chính thức không dùng được: " + table.loc[bad, "defect"].astype(str)
     return note
 
 
@@ -535,7 +561,7 @@ def write_report_data(report_data: ReportData, data_dir: Path) -> None:
     """
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
-    for name in (*PUBLIC_TABLES, *INPUT_QUALITY_TABLES, *MAP_TABLES, *INTERNAL_TABLES):
+    for name in (*PUBLIC_TABLES, *INPUT_QUALITY_TABLES, *OFFICIAL_TABLES, *MAP_TABLES, *INTERNAL_TABLES):
         frame = getattr(report_data, name)
         if frame is not None:
             with replacing(data_dir / f"{name}.parquet") as partial:
@@ -560,7 +586,7 @@ def load_report_data(data_dir: str | Path) -> ReportData:
 def _load_cached(data_dir: str, stamp: int) -> ReportData:
     folder = Path(data_dir)
     meta = json.loads((folder / META_NAME).read_text(encoding="utf-8"))
-    names = PUBLIC_TABLES + INPUT_QUALITY_TABLES + MAP_TABLES + (INTERNAL_TABLES if meta["edition"] == "internal" else ())
+    names = PUBLIC_TABLES + INPUT_QUALITY_TABLES + OFFICIAL_TABLES + MAP_TABLES + (INTERNAL_TABLES if meta["edition"] == "internal" else ())
     tables = {n: pd.read_parquet(folder / f"{n}.parquet") for n in names if (folder / f"{n}.parquet").is_file()}
     missing = [n for n in PUBLIC_TABLES if n not in tables]
     if missing:

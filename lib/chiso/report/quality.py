@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chiso.report.blocks import ReportBlock
+from chiso.report.blocks import ReportBlock, escape_markdown
 from chiso.report.data import ReportData
 from chiso.report.internal_tables import capped
 from chiso.report.tables import heading, table_block
@@ -34,6 +34,27 @@ def reason_vi(reason: str) -> str:
     return reason
 
 
+def official_check_blocks(rd: ReportData) -> list[ReportBlock]:
+    """Official sources: what the checks of the responses (chiso.sources.official) made "no
+    data" — how many units, which sub-indicators, and why (a missing response: every unit)."""
+    intro = ReportBlock("Nguồn là kết quả chính thức của Cổng DVCQG: không có dữ liệu hồ sơ; mọi phản hồi của "
+                        "Cổng được kiểm tra trước khi tính điểm.\n")
+    defects = rd.official_defects
+    if defects is None or defects.empty:
+        return [intro, ReportBlock("Không có số liệu chính thức nào bị loại.\n")]
+    names = rd.units.set_index("unit")["name"]
+    every_unit = defects.groupby("defect")["unit"].transform("nunique").eq(rd.units["unit"].nunique())
+    affected = defects.loc[~every_unit, "unit"].nunique()
+    lines = [f"{affected} đơn vị có chỉ số thành phần bị loại (chưa có số liệu) vì số liệu chính thức "
+             "không dùng được."] * bool(affected)
+    for reason, rows in defects[every_unit].groupby("defect", sort=False):
+        lines.append(f"Mọi đơn vị: {', '.join(rows['indicator'].drop_duplicates())} chưa có số liệu — {reason}.")
+    table = defects[~every_unit].assign(name=defects["unit"].map(names)).rename(
+        columns={"unit": "Mã đơn vị", "name": "Đơn vị", "indicator": "Chỉ số", "defect": "Lý do"})
+    return [intro, ReportBlock("\n\n".join(escape_markdown(line) for line in lines) + "\n"),
+            *capped(table[["Mã đơn vị", "Đơn vị", "Chỉ số", "Lý do"]], "Không có.")]
+
+
 def input_quality_blocks(rd: ReportData) -> list[ReportBlock]:
     """The "Chất lượng dữ liệu đầu vào" section (dossier sources): per input table the rows
     read, accepted and set aside (read = accepted + set aside), the reasons rows were set
@@ -42,8 +63,7 @@ def input_quality_blocks(rd: ReportData) -> list[ReportBlock]:
     """
     blocks = [heading("Chất lượng dữ liệu đầu vào", 2)]
     if rd.input_quality is None:
-        return blocks + [ReportBlock("Nguồn là kết quả chính thức của Cổng DVCQG: không có dữ liệu hồ sơ "
-                                     "để kiểm tra.\n")]
+        return blocks + official_check_blocks(rd)
     counts = rd.input_quality.rename(columns={"table": "Bảng", "file": "Tệp", "rows_read": "Số dòng đọc",
                                               "accepted": "Được dùng", "set_aside": "Bị loại"})
     counts["Bảng"] = counts["Bảng"].map(lambda t: f"{_TABLE_NAMES.get(t, t)} ({t})")

@@ -29,6 +29,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import jinja2
+import pandas as pd
 from markupsafe import Markup
 
 from chiso import formatting as fmt
@@ -37,6 +38,7 @@ from chiso.paths import SUMMARY_NAME, TEMPLATES_DIR, UNITS_DIR_NAME, RunFolder
 from chiso.report.choropleth import choropleth_html
 from chiso.report.colours import ink_on
 from chiso.report.data import ReportData
+from chiso.report.national import display_table, national_table, province_position
 from chiso.report.province_tables import ranking_table
 from chiso.report.tables import LEVEL_NAMES, ranked_levels
 from chiso.report.text import SAMPLE_BANNER, cutoff_text, data_coverage
@@ -117,8 +119,29 @@ def write_site(rd: ReportData, folder: RunFolder, reports: Mapping[str, Iterable
         map=Markup(choropleth_html(rd, link_prefix=f"{UNITS_DIR_NAME}/",
                                    linked={name for name, formats in reports.items() if "html" in formats})),
         cutoff=cutoff_text(rd.meta),
+        national=_national(rd),
     )
     return write_text(folder.site, page)
+
+
+def _national(rd: ReportData) -> dict | None:
+    """The national ranking for the page (None when the source has none): the province's
+    rank, the sentence saying it, and the table's formatted cells."""
+    table = national_table(rd)
+    position = province_position(rd)
+    if table is None or position is None:
+        return None
+    own = table[table["is_province"]].iloc[0]
+    shown = display_table(rd)
+    return {
+        "rank": f"{int(own['rank'])}/{int(own['rank_of'])}",
+        "position": position,
+        "sample": rd.national is None,
+        "headers": list(shown.columns),
+        "rows": [{"is_province": bool(is_own), "cells": [fmt.number(v) if isinstance(v, float) else
+                                                          ("" if pd.isna(v) else str(v)) for v in values]}
+                 for is_own, values in zip(table["is_province"], shown.itertuples(index=False))],
+    }
 
 
 def _template() -> jinja2.Template:
