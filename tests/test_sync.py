@@ -1,7 +1,8 @@
 """chiso.sources.sync: a data folder whose dossiers and events come as DVCQG sync payloads.
 
 One hand-built province (below) is written in each payload style — adapter envelopes, bare
-arrays (HG/TH style), JSON Lines, gzip under arbitrary names — and run through
+arrays (HG/TH style), JSON Lines (mixed types: read record by record; one type per field: read
+by pyarrow's JSON reader), gzip under arbitrary names — and run through
 ``chiso compute``; every style must give the numbers worked out by hand here.
 
 The province (period 2026-Q2; all in-scope dossiers are of procedure 1.000001, which has
@@ -79,6 +80,7 @@ import pytest
 from chiso.cli import main
 from chiso.errors import InputError
 from chiso.sources.dossiers import load_dossiers
+from chiso.sources.sync import _json_lines_fast, find_payloads
 
 PERIOD = "2026-Q2"
 P1 = "1.000001"
@@ -209,6 +211,12 @@ def write_style(folder, style):
             (folder / f"progress-{k}.json").write_text(json.dumps(PROGRESS[k:k + 10]), encoding="utf-8")
     elif style == "jsonl":  # one record a line, both kinds mixed, D4's newer record first
         (folder / "export.jsonl").write_bytes(jsonl(later + PROGRESS + [D4_FIRST]))
+    elif style == "jsonl-text":  # every amount as text (as OCPS sends): one type per field, read by pyarrow
+        as_text = [{**d, "DanhSachLePhi": [{**fee, "Gia": str(fee["Gia"])} for fee in d["DanhSachLePhi"]]}
+                   for d in later + [D4_FIRST]]
+        (folder / "dossiers.jsonl").write_bytes(jsonl(as_text))
+        (folder / "progress.jsonl").write_bytes(jsonl(PROGRESS))
+        assert all(_json_lines_fast(path) is not None for path in find_payloads(folder))
     elif style == "gzip":  # gzip under names that say nothing
         (folder / "batch-1").write_bytes(gzip.compress(jsonl(PROGRESS + later)))
         (folder / "batch-2.dat").write_bytes(gzip.compress(json.dumps(envelope("DongBoHoSoMC", [D4_FIRST])).encode()))
@@ -223,7 +231,7 @@ def province(folder, style):
     return folder
 
 
-@pytest.mark.parametrize("style", ["envelope", "array", "jsonl", "gzip"])
+@pytest.mark.parametrize("style", ["envelope", "array", "jsonl", "jsonl-text", "gzip"])
 def test_hand_built_province_in_every_payload_style(tmp_path, style):
     folder = province(tmp_path / "data", style)
     out, quality, set_aside = tmp_path / "scores.csv", tmp_path / "q.csv", tmp_path / "rows.csv"

@@ -1143,7 +1143,7 @@ def _sample_meta(marker: Path) -> dict:
 
 
 def _beside_table(payload: SyncTable, raw: pa.Table, row_numbers: np.ndarray | None, path: Path,
-                  yes_if_present: set[str], synced: SyncTables) -> SyncTable:
+                  yes_if_present: set[str], synced: SyncTables, contract: Contract) -> SyncTable:
     """A table file and sync payloads for the same table, one under the other: allowed only
     when no dossier is in both (which of two versions is right is unknown)."""
     in_payloads = pa.concat_arrays([synced.hoso.raw.column("MaHoSo").combine_chunks().cast(pa.large_string()),
@@ -1161,6 +1161,16 @@ def _beside_table(payload: SyncTable, raw: pa.Table, row_numbers: np.ndarray | N
         if pa.types.is_boolean(values.type):
             sync_raw = sync_raw.set_column(sync_raw.column_names.index(column), column,
                                            pc.if_else(values, pa.scalar("1"), pa.scalar(None, pa.string())))
+    for column in set(raw.column_names) & set(sync_raw.column_names):
+        # dates the payloads give as timestamps: the table's too when all of them parse (else
+        # both stay text, parsed by the loader, which names the bad ones)
+        if pa.types.is_timestamp(sync_raw.column(column).type) and not pa.types.is_timestamp(raw.column(column).type):
+            parsed, _, bad = _parse_dates(pc.cast(raw.column(column), pa.large_string()).combine_chunks(), contract)
+            if not bad.any():
+                raw = raw.set_column(raw.column_names.index(column), column,
+                                     pa.array(parsed, pa.timestamp("ns"), from_pandas=True))
+                sync_raw = sync_raw.set_column(sync_raw.column_names.index(column), column,
+                                               pc.cast(sync_raw.column(column), pa.timestamp("ns")))
     before = np.zeros(raw.num_rows, bool)
     numbers = np.arange(1, raw.num_rows + 1) if row_numbers is None else row_numbers
     return SyncTable(stack_tables([raw, sync_raw]), np.concatenate([np.full(raw.num_rows, path.name, object), payload.row_files]),
@@ -1207,7 +1217,7 @@ def load_dossiers(folder: str | Path, *, column_names: str | Path | None = None,
             raw, row_numbers = _read_table_file(path)
             raw, yes_if_present = _canonical_headers(raw, spec, headers[table], path)
             if payload is not None:
-                payload = _beside_table(payload, raw, row_numbers, path, yes_if_present, synced)
+                payload = _beside_table(payload, raw, row_numbers, path, yes_if_present, synced, contract)
                 raw, row_numbers = payload.raw, payload.row_numbers
         files[table] = path
         rows = checked[table] = _Rows(spec, path, raw, row_numbers, yes_if_present, contract, payload)

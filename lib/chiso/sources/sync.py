@@ -66,6 +66,7 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pajson
 import yaml
 
 from chiso.codes import EVENTS
@@ -280,63 +281,162 @@ def _yes(value: Any) -> bool:
     return _text(value) in ("1", "true", "True", "TRUE")
 
 
+def _clean(values: pa.Array) -> pa.Array:
+    """Scalars as trimmed large_string, blank = null (numbers and booleans as their text)."""
+    if pa.types.is_boolean(values.type):
+        values = pc.if_else(values, pa.scalar("1"), pa.scalar("0"))
+    if pa.types.is_floating(values.type):  # 2.0 -> "2"
+        integral = pc.equal(values, pc.floor(values))
+        values = pc.if_else(integral, pc.cast(pc.cast(values, pa.int64(), safe=False), pa.large_string()),
+                            pc.cast(values, pa.large_string()))
+    text = pc.utf8_trim_whitespace(pc.cast(values, pa.large_string()))
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.large_string()), text)
+
+
 def _column(records: list[dict], name: str) -> pa.Array:
-    """One field of every record as a large_string array (fast path when every value is text)."""
+    """One field of every record (Python dicts) as a cleaned large_string array."""
     values = [record.get(name) for record in records]
     try:
-        array = pa.array(values, pa.large_string())
+        return _clean(pa.array(values, pa.large_string()))
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         return pa.array([_text(v) for v in values], pa.large_string())
-    return pc.utf8_trim_whitespace(array)
 
 
+# The lists inside a dossier record, and the fields of their items that the index reads.
+NESTED = {
+    "TaiLieuNop": ("IsDeleted", "DuongDanTaiTepTin", "DuocSoHoa", "DuocTaiSuDung", "DuocLayTuKhoDMQG"),
+    "DSKetNoiCSDL": ("MaCSDL",),
+    "DanhSachLePhi": ("Gia",),
+    "DanhSachGiayToKetQua": ("DuongDanTepTinKetQua", "MaGiayToKetQua"),
+    "DanhSachHoSoBoSung": ("NgayBoSung", "NgayTiepNhanBoSung", "NgayHenTraMoi"),
+}
 _DOSSIER_FIELDS = ("MaHoSo", "MaTTHC", "MaDonVi", "DonViXuLy", "KenhThucHien", *_DOSSIER_DATES, "TrangThaiHoSo",
-                   "DanhGia", "HoSoCoThanhPhanSoHoa", "TaiKhoanDuocXacThucVoiVNeID", "DuocThanhToanTrucTuyen")
-_DOSSIER_DERIVED = ("files", "digitised_flag", "reuse_flag", "store_flag", "population_db", "fee",
-                    "result_link", "result_code_link", "supplements")
+                   "DanhGia", "HoSoCoThanhPhanSoHoa", "TaiKhoanDuocXacThucVoiVNeID", "DuocThanhToanTrucTuyen",
+                   "isUpdating")
 _PROGRESS_FIELDS = ("MaHoSo", "ThoiDiemXuLy", "TrangThai", "NguoiXuLy", "NoiDungXuLy", "NgayKetThucTheoQuyDinh")
 
 
-def _items(record: dict, name: str) -> list[dict]:
-    items = record.get(name)
-    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+@dataclass
+class _Records:
+    """Records of one kind as columns: each scalar field (cleaned text), each nested list
+    flattened (the row owning each item and the item's fields), and where each record was."""
+
+    fields: dict[str, pa.Array]
+    nested: dict[str, tuple[np.ndarray, dict[str, pa.Array]]]
+    files: np.ndarray
+    positions: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.positions)
+
+    @classmethod
+    def from_dicts(cls, records: list[dict], names: tuple[str, ...], nested: dict, file: str,
+                   positions: list[int], defaults: dict | None = None) -> _Records:
+        fields = {name: _column(records, name) for name in names}
+        for name, values in (defaults or {}).items():  # envelope-level values (isUpdating)
+            fields[name] = pc.coalesce(fields[name], pa.array(values, pa.large_string()))
+        lists = {}
+        for name, item_fields in nested.items():
+            owners: list[int] = []
+            items: list[dict] = []
+            for row, record in enumerate(records):
+                found = record.get(name)
+                if isinstance(found, list):
+                    kept = [item for item in found if isinstance(item, dict)]
+                    owners.extend([row] * len(kept))
+                    items.extend(kept)
+            lists[name] = (np.array(owners, np.int64), {field: _column(items, field) for field in item_fields})
+        return cls(fields, lists, np.full(len(records), file, object), np.array(positions, np.int64))
+
+    @classmethod
+    def from_arrow(cls, table: pa.Table, names: tuple[str, ...], nested: dict, file: str,
+                   positions: np.ndarray) -> _Records:
+        def scalar(name):
+            if name not in table.column_names:
+                return pa.nulls(table.num_rows, pa.large_string())
+            return _clean(table.column(name).combine_chunks())
+
+        lists = {}
+        for name, item_fields in nested.items():
+            if name not in table.column_names or pa.types.is_null(table.column(name).type):
+                lists[name] = (np.zeros(0, np.int64), {f: pa.nulls(0, pa.large_string()) for f in item_fields})
+                continue
+            column = table.column(name).combine_chunks()
+            owners = pc.list_parent_indices(column).to_numpy().astype(np.int64)
+            items = pc.list_flatten(column)
+            present = {items.type.field(i).name for i in range(items.type.num_fields)} \
+                if pa.types.is_struct(items.type) else set()
+            lists[name] = (owners, {f: _clean(items.field(f)) if f in present else pa.nulls(len(items), pa.large_string())
+                                    for f in item_fields})
+        return cls({name: scalar(name) for name in names}, lists, np.full(table.num_rows, file, object), positions)
+
+    @classmethod
+    def concat(cls, parts: list[_Records], names: tuple[str, ...], nested: dict) -> _Records:
+        offsets = np.cumsum([0] + [part.n for part in parts])
+        fields = {name: pa.concat_arrays([pa.nulls(0, pa.large_string())] + [p.fields[name] for p in parts])
+                  for name in names}
+        lists = {}
+        for name, item_fields in nested.items():
+            owners = np.concatenate([np.zeros(0, np.int64)] + [p.nested[name][0] + o for p, o in zip(parts, offsets)])
+            lists[name] = (owners, {f: pa.concat_arrays([pa.nulls(0, pa.large_string())] +
+                                                        [p.nested[name][1][f] for p in parts]) for f in item_fields})
+        return cls(fields, lists, np.concatenate([np.zeros(0, object)] + [p.files for p in parts]),
+                   np.concatenate([np.zeros(0, np.int64)] + [p.positions for p in parts]))
 
 
-def _derived(record: dict, population_databases: frozenset[str]) -> tuple:
-    """The nested lists of a dossier record, reduced to what the index reads (see _DOSSIER_DERIVED)."""
-    files = digitised = reused = store = False
-    for item in _items(record, "TaiLieuNop"):
-        if _yes(item.get("IsDeleted")):
-            continue
-        files = files or _text(item.get("DuongDanTaiTepTin")) is not None
-        digitised = digitised or _yes(item.get("DuocSoHoa"))
-        reused = reused or _text(item.get("DuocTaiSuDung")) in ("1", "2")
-        store = store or _yes(item.get("DuocLayTuKhoDMQG"))
-    population = any(_text(item.get("MaCSDL")) in population_databases for item in _items(record, "DSKetNoiCSDL"))
-    fee: str | None = None
-    fees = record.get("DanhSachLePhi", record.get("DanhSachPhiLePhi"))
-    if isinstance(fees, list) and fees:
-        amounts = [_text(item.get("Gia")) if isinstance(item, dict) else _text(item) for item in fees]
-        try:
-            fee = repr(sum(float(a) for a in amounts if a is not None))
-        except ValueError:
-            fee = next(a for a in amounts if a is not None and not _is_number(a))  # shown as "not a number"
-    link = code_link = False
-    for item in _items(record, "DanhSachGiayToKetQua"):
-        if _text(item.get("DuongDanTepTinKetQua")) is not None:
-            link = True
-            code_link = code_link or _text(item.get("MaGiayToKetQua", item.get("MaKetQua"))) is not None
-    supplements = [(_text(item.get("NgayBoSung")), _text(item.get("NgayTiepNhanBoSung")),
-                    _text(item.get("NgayHenTraMoi"))) for item in _items(record, "DanhSachHoSoBoSung")] or None
-    return files, digitised, reused, store, population, fee, link, code_link, supplements
-
-
-def _is_number(text: str) -> bool:
+def _json_lines_fast(path: Path) -> tuple[_Records, _Records, list] | None:
+    """A plain JSON Lines file (one record a line, consistent types) read by pyarrow's
+    multi-threaded JSON reader; None when it is anything else (then read record by record)."""
+    with path.open("rb") as handle:
+        if handle.read(2) == GZIP_MAGIC:
+            return None
     try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+        table = pajson.read_json(path, read_options=pajson.ReadOptions(block_size=16 << 20))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError):
+        return None
+    if {"data", "service"} & set(table.column_names):  # envelopes, one a line
+        return None
+    lines = 0
+    with path.open("rb") as handle:  # a position is a line: only when no line was blank
+        last = b"\n"
+        for block in iter(lambda: handle.read(1 << 24), b""):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    if lines + (last != b"\n") != table.num_rows:
+        return None
+
+    def present(name):
+        return pc.is_valid(table.column(name)) if name in table.column_names else pa.array(np.zeros(table.num_rows, bool))
+
+    is_progress = pc.or_(present("ThoiDiemXuLy"), pc.and_(present("TrangThai"), pc.invert(present("TrangThaiHoSo"))))
+    is_dossier = pc.and_(pc.invert(is_progress), present("MaHoSo"))
+    positions = np.arange(1, table.num_rows + 1)
+    try:
+        parts = [_Records.from_arrow(table.filter(mask), names, nested, path.name,
+                                     positions[np.asarray(mask.to_numpy(zero_copy_only=False), bool)])
+                 for mask, names, nested in ((is_dossier, _DOSSIER_FIELDS, NESTED), (is_progress, _PROGRESS_FIELDS, {}))]
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):  # a list or object where text is expected
+        return None
+    neither = np.flatnonzero(~np.asarray(pc.or_(is_dossier, is_progress).to_numpy(zero_copy_only=False), bool))
+    bad = [(path.name, int(positions[i]), "", NOT_A_RECORD) for i in neither]
+    return parts[0], parts[1], bad
+
+
+def _read_file(path: Path) -> tuple[list[_Records], list[_Records], list]:
+    """One payload file: its dossier records, progress records and unusable entries."""
+    fast = _json_lines_fast(path)
+    if fast is not None:
+        return [fast[0]], [fast[1]], fast[2]
+    dossiers, progress, bad = [], [], []
+    for batch in _batches(path):
+        if batch.dossiers:
+            dossiers.append(_Records.from_dicts(batch.dossiers, _DOSSIER_FIELDS, NESTED, path.name,
+                                                batch.dossier_positions, {"isUpdating": [_text(u) for u in batch.updating]}))
+        if batch.progress:
+            progress.append(_Records.from_dicts(batch.progress, _PROGRESS_FIELDS, {}, path.name, batch.progress_positions))
+        bad.extend((path.name, *entry) for entry in batch.bad)
+    return dossiers, progress, bad
 
 
 # --------------------------------------------------------------------------- dates
@@ -396,40 +496,14 @@ def read_payloads(paths: list[Path], units: pd.DataFrame, procedures: pd.Series,
     dates not in the compact form (texts -> datetime64[ns], NaT when unreadable).
     """
     settings = settings or load_sync_settings()
-    dossier_parts: list[dict[str, pa.Array]] = []
-    progress_parts: list[dict[str, pa.Array]] = []
-    bad: list[tuple[str, int, str, str]] = []
-    derived: list[tuple] = []
+    dossiers, progress, bad = [], [], []
     for path in paths:
-        for batch in _batches(path):
-            if batch.dossiers:
-                part = {name: _column(batch.dossiers, name) for name in _DOSSIER_FIELDS}
-                part["isUpdating"] = pa.array([_yes(v) for v in batch.updating])
-                part["_file"] = pa.array([path.name] * len(batch.dossiers), pa.string()).dictionary_encode()
-                part["_position"] = pa.array(batch.dossier_positions, pa.int64())
-                dossier_parts.append(part)
-                derived.extend(_derived(record, settings.population_databases) for record in batch.dossiers)
-            if batch.progress:
-                part = {name: _column(batch.progress, name) for name in _PROGRESS_FIELDS}
-                part["_file"] = pa.array([path.name] * len(batch.progress), pa.string()).dictionary_encode()
-                part["_position"] = pa.array(batch.progress_positions, pa.int64())
-                progress_parts.append(part)
-            bad.extend((path.name, *entry) for entry in batch.bad)
-    dossiers = _concat(dossier_parts, (*_DOSSIER_FIELDS, "isUpdating"))
-    progress = _concat(progress_parts, _PROGRESS_FIELDS)
-    extra = dict(zip(_DOSSIER_DERIVED, zip(*derived))) if derived else {name: () for name in _DOSSIER_DERIVED}
-    return _Builder(dossiers, extra, progress, bad, units, procedures, parse_dates, settings).build(paths)
-
-
-def _concat(parts: list[dict[str, pa.Array]], names: tuple[str, ...]) -> dict[str, pa.ChunkedArray]:
-    columns = {}
-    for name in (*names, "_file", "_position"):
-        chunks = [part[name] for part in parts]
-        if name == "_file":
-            chunks = [chunk.cast(pa.string()) for chunk in chunks]
-        kind = {"isUpdating": pa.bool_(), "_file": pa.string(), "_position": pa.int64()}.get(name, pa.large_string())
-        columns[name] = pa.chunked_array(chunks, kind).combine_chunks()
-    return columns
+        more_dossiers, more_progress, more_bad = _read_file(path)
+        dossiers += more_dossiers
+        progress += more_progress
+        bad += more_bad
+    return _Builder(_Records.concat(dossiers, _DOSSIER_FIELDS, NESTED), _Records.concat(progress, _PROGRESS_FIELDS, {}),
+                    bad, units, procedures, parse_dates, settings).build(paths)
 
 
 def _as_table(columns: dict[str, Any]) -> pa.Table:
@@ -460,16 +534,63 @@ def stack_tables(tables: list[pa.Table]) -> pa.Table:
 class _Builder:
     """Turns the parsed records into the raw hoso and hoso_su_kien tables."""
 
-    def __init__(self, dossiers, extra, progress, bad, units, procedures, parse_dates, settings: SyncSettings):
-        self.d, self.p, self.bad = dossiers, progress, bad
-        self.units, self.procedures, self.parse_dates, self.settings = units, procedures, parse_dates, settings
-        self.n = len(self.d["MaHoSo"])
-        self.flag = {name: np.asarray(extra[name], bool).reshape(self.n)
-                     for name in _DOSSIER_DERIVED if name not in ("fee", "supplements")}
-        self.fee = list(extra["fee"])
-        self.supplements = list(extra["supplements"])
+    def __init__(self, dossiers: _Records, progress: _Records, bad, units, procedures, parse_dates,
+                 settings: SyncSettings):
+        self.d = {**dossiers.fields, "_file": pa.array(dossiers.files, pa.string()),
+                  "_position": pa.array(dossiers.positions, pa.int64())}
+        self.p = {**progress.fields, "_file": pa.array(progress.files, pa.string()),
+                  "_position": pa.array(progress.positions, pa.int64())}
+        self.bad, self.units, self.procedures, self.parse_dates, self.settings = bad, units, procedures, parse_dates, settings
+        self.n = dossiers.n
         self.d_times = {name: _times(self.d[name], parse_dates) for name in _DOSSIER_DATES}
         self.numbers = self.d["MaHoSo"].to_pylist()
+        self._lists(dossiers.nested)
+
+    def _lists(self, nested: dict[str, tuple[np.ndarray, dict[str, pa.Array]]]) -> None:
+        """What the index reads from the lists of each record: flags, fee, supplements."""
+        n, yes = self.n, ("1", "true", "True", "TRUE")
+
+        def is_in(values, allowed):
+            return np.asarray(pc.fill_null(pc.is_in(values, pa.array(list(allowed), pa.large_string())), False)
+                              .to_numpy(zero_copy_only=False), bool)
+
+        def valid(values):
+            return np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), bool)
+
+        def any_of(owners, mask):
+            out = np.zeros(n, bool)
+            out[owners[mask]] = True
+            return out
+
+        owners, item = nested["TaiLieuNop"]
+        kept = ~is_in(item["IsDeleted"], yes)
+        self.flag = {
+            "files": any_of(owners, kept & valid(item["DuongDanTaiTepTin"])),
+            "digitised_flag": any_of(owners, kept & is_in(item["DuocSoHoa"], yes)),
+            "reuse_flag": any_of(owners, kept & is_in(item["DuocTaiSuDung"], ("1", "2"))),
+            "store_flag": any_of(owners, kept & is_in(item["DuocLayTuKhoDMQG"], yes)),
+        }
+        owners, item = nested["DSKetNoiCSDL"]
+        self.flag["population_db"] = any_of(owners, is_in(item["MaCSDL"], self.settings.population_databases))
+        owners, item = nested["DanhSachGiayToKetQua"]
+        link = valid(item["DuongDanTepTinKetQua"])
+        self.flag["result_link"] = any_of(owners, link)
+        self.flag["result_code_link"] = any_of(owners, link & valid(item["MaGiayToKetQua"]))
+        # fee: the sum of the list's amounts; no list = unknown; an amount that is not a number is
+        # passed on as it is, for the loader to set the record aside ("not a number")
+        owners, item = nested["DanhSachLePhi"]
+        texts = pd.Series(item["Gia"].to_pandas(), dtype=object)
+        amounts = pd.to_numeric(texts, errors="coerce").to_numpy(dtype=float)
+        sums = np.bincount(owners, weights=np.nan_to_num(amounts), minlength=n) if n else np.zeros(0)
+        fee = pd.Series(sums, dtype=float).map(_text).astype(object)
+        if n:
+            fee[np.bincount(owners, minlength=n) == 0] = None
+        broken = texts.notna().to_numpy() & np.isnan(amounts)
+        fee.iloc[owners[broken][::-1]] = texts[broken].to_numpy()[::-1]  # the first bad amount of each list
+        self.fee = pa.array(fee.tolist(), pa.large_string())
+        owners, item = nested["DanhSachHoSoBoSung"]
+        self.supplement_owners, self.supplement_items = owners, item
+        self.has_list = any_of(owners, np.ones(len(owners), bool))
 
     def times(self, texts: list[str | None]) -> tuple[np.ndarray, pa.ChunkedArray]:
         return _times(pa.array(texts, pa.large_string()), self.parse_dates)
@@ -487,11 +608,9 @@ class _Builder:
         codes = pc.dictionary_encode(self.d["MaHoSo"]).indices.fill_null(-1).to_numpy(zero_copy_only=False)
         newest = np.max([self.d_times[n][0] for n in ("NgayTiepNhan", "NgayKetThucXuLy", "NgayTra", "NgayTuChoi")],
                         axis=0)
-        owners = [i for i, items in enumerate(self.supplements) if items for item in items for t in item[:2] if t]
-        if owners:
-            dates = [t for items in self.supplements if items for item in items for t in item[:2] if t]
-            np.maximum.at(newest, np.array(owners), self.times(dates)[0])
-        updating = self.d["isUpdating"].to_numpy(zero_copy_only=False)
+        for name in ("NgayBoSung", "NgayTiepNhanBoSung"):
+            np.maximum.at(newest, self.supplement_owners, _times(self.supplement_items[name], self.parse_dates)[0])
+        updating = self.field_in("isUpdating", ("1", "true", "True", "TRUE"))
         ranked = np.lexsort((np.arange(self.n), updating, newest, codes))  # the last of each code wins
         last = np.ones(self.n, bool)
         last[:-1] = codes[ranked[:-1]] != codes[ranked[1:]]
@@ -518,8 +637,8 @@ class _Builder:
         prefix = number.str.split("-", n=1).str[0]
         resolved = given.map(codes)
         resolved = resolved.fillna(prefix.where(given.isna()).map(codes))
-        names = handler.map(lambda n: _name_key(n) if isinstance(n, str) else None)
-        resolved = resolved.fillna(names.where(given.isna()).map(by_name))
+        by_handler = {n: by_name.get(_name_key(n)) for n in handler[resolved.isna() & given.isna()].dropna().unique()}
+        resolved = resolved.fillna(handler.where(given.isna()).map(by_handler))
         shown = given.fillna(handler).fillna(prefix)
         return pa.array(resolved.fillna(shown).tolist(), pa.large_string())
 
@@ -535,9 +654,13 @@ class _Builder:
         """The last supplement's NgayHenTraMoi of each record (None: not used or never given)."""
         if self.settings.due_date == "as_sent":
             return None
-        extended = [next((item[2] for item in reversed(items) if item[2]), None) if items else None
-                    for items in self.supplements]
-        return self.times(extended)[1] if any(extended) else None
+        new_due = self.supplement_items["NgayHenTraMoi"]
+        given = np.flatnonzero(np.asarray(pc.is_valid(new_due).to_numpy(zero_copy_only=False), bool))
+        if not len(given):
+            return None
+        last = np.full(self.n, -1, np.int64)
+        last[self.supplement_owners[given]] = given  # items in order: the last given one stays
+        return _times(new_due.take(pa.array(last, mask=last < 0)), self.parse_dates)[1]
 
     def hoso(self, winners: np.ndarray) -> SyncTable:
         s, flag = self.settings, self.flag
@@ -612,8 +735,8 @@ class _Builder:
         for wait, (resumed_by, end_event) in s.waits.items():
             ignored = from_list if s.status_events.get(wait) == EVENTS.supplement_request else np.zeros(n, bool)
             kind[(status == wait) & ((previous == wait) | ignored)] = s.step_event
-            kind[(previous == wait) & np.isin(status, list(resumed_by)) & ~ignored] = end_event
-        terminal = np.isin(kind, [s.status_events[k] for k in s.dossier_end_events if k in s.status_events]) & ~copy
+            kind[(previous == wait) & _isin(status, resumed_by) & ~ignored] = end_event
+        terminal = _isin(kind, [s.status_events[k] for k in s.dossier_end_events if k in s.status_events]) & ~copy
         ended = set(pc.filter(p["MaHoSo"], pa.array(terminal)).to_pylist()) if n else set()
         progress = _as_table({
             "MaHoSo": p["MaHoSo"], "ThoiDiem": time_column, "SuKien": pa.array(kind.tolist(), pa.large_string()),
@@ -631,10 +754,10 @@ class _Builder:
 
     def list_supplement_dossiers(self, winners: np.ndarray, status: np.ndarray) -> set:
         """Dossiers whose supplements come from their DanhSachHoSoBoSung (``supplements`` setting)."""
-        listed = {self.numbers[i] for i in winners.tolist() if self.supplements[i]}
+        listed = {self.numbers[i] for i in winners[self.has_list[winners]].tolist()}
         if self.settings.supplements == "progress":
             request = [k for k, v in self.settings.status_events.items() if v == EVENTS.supplement_request]
-            listed -= set(pc.filter(self.p["MaHoSo"], pa.array(np.isin(status, request))).to_pylist())
+            listed -= set(pc.filter(self.p["MaHoSo"], pa.array(_isin(status, request))).to_pylist())
         return listed - {None}
 
     def dossier_events(self, winners: np.ndarray, ended: set, from_list: set) -> tuple[pa.Table, list[int]]:
@@ -650,16 +773,19 @@ class _Builder:
             times.append(when)
             kinds.append(kind)
 
+        is_winner = np.zeros(self.n, bool)
+        is_winner[winners] = True
+        owners, items = self.supplement_owners, self.supplement_items
+        listed = is_winner[owners] & _isin(np.array(self.numbers, object)[owners], from_list)
+        for name, kind in (("NgayBoSung", EVENTS.supplement_request), ("NgayTiepNhanBoSung", EVENTS.supplement_done)):
+            when = items[name].to_pylist()
+            for k in np.flatnonzero(listed).tolist():
+                if when[k]:
+                    add(int(owners[k]), when[k], kind)
         for i in winners.tolist():
             code = self.numbers[i]
             if code is None:
                 continue
-            if code in from_list:
-                for requested, completed, _ in self.supplements[i]:
-                    if requested:
-                        add(i, requested, EVENTS.supplement_request)
-                    if completed:
-                        add(i, completed, EVENTS.supplement_done)
             if code not in ended:
                 for kind, fields in self.settings.dossier_end_events.get(status[i] or "", {}).items():
                     when = next((dates[f][i] for f in fields if dates[f][i]), None)
@@ -686,6 +812,11 @@ class _Builder:
                              np.concatenate([hoso.row_numbers, np.array(numbers, np.int64)]), set_aside,
                              np.concatenate([hoso.replaced, grow]))
         return SyncTables(hoso, events, list(paths))
+
+
+def _isin(values: np.ndarray, allowed) -> np.ndarray:
+    """``values`` (an object array of texts) in ``allowed``, hashed (numpy's isin sorts objects)."""
+    return pd.Series(values, dtype=object).isin(list(allowed)).to_numpy(dtype=bool)
 
 
 def _name_key(name: str) -> str:
