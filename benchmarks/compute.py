@@ -131,18 +131,23 @@ def _sample(quarter: int):
     return BENCH_DIR / f"sample-full-{_period(quarter)}"
 
 
-def _generate(quarter: int) -> dict:
+def write_export(folder, quarter: int, fmt: str) -> dict:
+    """Write the full-scale sample's quarter export into ``folder`` (via a partial folder, so
+    that an interrupted run leaves nothing half-written); its summary and the time taken."""
     from chiso.sources.sample import write_sample
 
-    sample = _sample(quarter)
-    partial = sample.with_name(sample.name + ".partial")
+    partial = folder.with_name(folder.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     started = time.perf_counter()
-    summary = write_sample(partial, year=YEAR, scale="full", seed=SEED, fmt="parquet", period=_period(quarter))
+    summary = write_sample(partial, year=YEAR, scale="full", seed=SEED, fmt=fmt, period=_period(quarter))
     seconds = time.perf_counter() - started
-    shutil.rmtree(sample, ignore_errors=True)
-    partial.rename(sample)
-    return {"seconds": seconds, "summary": summary.replace(str(partial), str(sample))}
+    shutil.rmtree(folder, ignore_errors=True)
+    partial.rename(folder)
+    return {"seconds": seconds, "summary": summary.replace(str(partial), str(folder))}
+
+
+def _generate(quarter: int) -> dict:
+    return write_export(_sample(quarter), quarter, "parquet")
 
 
 def _chiso(quarter: int) -> dict:

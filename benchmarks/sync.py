@@ -24,12 +24,11 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import time
 
-from compute import BENCH_DIR, SEED, YEAR, _load_average, _period, _verdict
+from compute import BENCH_DIR, _load_average, _period, _verdict, write_export
 
 TARGETS = {"load_s": 20.0, "load_gb": 4.0}
 
@@ -39,17 +38,7 @@ def _folder(quarter: int):
 
 
 def _generate(quarter: int) -> dict:
-    from chiso.sources.sample import write_sample
-
-    folder = _folder(quarter)
-    partial = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    started = time.perf_counter()
-    summary = write_sample(partial, year=YEAR, scale="full", seed=SEED, fmt="dvcqg-sync", period=_period(quarter))
-    seconds = time.perf_counter() - started
-    shutil.rmtree(folder, ignore_errors=True)
-    partial.rename(folder)
-    return {"seconds": seconds, "summary": summary.replace(str(partial), str(folder))}
+    return write_export(_folder(quarter), quarter, "dvcqg-sync")
 
 
 def _load(quarter: int) -> dict:
