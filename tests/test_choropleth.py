@@ -211,3 +211,14 @@ def test_site_map_in_headless_chromium_shows_coloured_communes(real_run, tmp_pat
     # are all "Trung bình" in 2026-Q3, so one colour dominates).
     band = rd.unit_total(expected["matched"][0])["band"]
     assert colours_on_map[band] > 30_000, colours_on_map
+
+
+def test_the_end_of_a_run_says_what_the_map_lacks(real_run):
+    from chiso.report.manifest import _map_lines
+
+    rd, _, expected = real_run
+    [line] = _map_lines(rd.meta["map"])
+    assert line.startswith("map phu-tho.geojson: 1 unit(s) without a shape: ")
+    assert f"({expected['missing']})" in line and "1 feature(s) of the file matching no unit" in line
+    assert _map_lines({**rd.meta["map"], "missing_units": [], "unmatched_features": []}) == []
+    assert "params/geo" in _map_lines(None)[0]

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from chiso import __version__
-from chiso.paths import MANIFEST_NAME, PROJECT_ROOT, STALE_DIR_NAME
+from chiso.paths import MANIFEST_NAME, PROJECT_ROOT, STALE_DIR_NAME, SUMMARY_NAME
 from chiso.report.fingerprints import input_files, sha256_file
 from chiso.report.tasks import FAILED, OUTDATED, RENDERED, SKIPPED, STATUSES, TaskResult
 
@@ -68,6 +68,7 @@ class RunSummary:
             if len(self.failed) > len(shown):
                 lines.append(f"  ... and {len(self.failed) - len(shown)} more: see "
                              f"{self.run_dir / MANIFEST_NAME}")
+        lines += _map_lines(self.manifest.get("map"))
         lines += [f"not written: {error}" for error in self.output_errors]
         if counts[OUTDATED]:
             lines.append(f"{counts[OUTDATED]} reports of an earlier run were not built from this run's data: moved to "
@@ -101,6 +102,21 @@ def _portable_source(source: str) -> str:
     """``dossiers:/home/an/du-lieu`` → ``dossiers:du-lieu`` (see :func:`portable_path`)."""
     kind, sep, location = source.partition(":")
     return f"{kind}{sep}{portable_path(location)}" if location else source
+
+
+def _map_lines(info: dict | None) -> list[str]:
+    """What the end of a run says about the communes' map (chiso.sources.geo): nothing when
+    every commune has a shape and every shape a unit."""
+    if info is None:
+        return ["map: none (no commune map found: put the communes' GeoJSON at params/geo/<province code>.geojson "
+                "or pass --geo FILE)"]
+    missing, unmatched = info["missing_units"], info["unmatched_features"]
+    if not missing and not unmatched:
+        return []
+    listed = [f"{m['name']} ({m['unit']})" for m in missing[:MAX_FAILURES_LISTED]]
+    parts = [f"{len(missing)} unit(s) without a shape: {'; '.join(listed)}{' …' if len(missing) > len(listed) else ''}"
+             if missing else "", f"{len(unmatched)} feature(s) of the file matching no unit" if unmatched else ""]
+    return [f"map {info['source']}: " + ", ".join(filter(None, parts)) + f" — listed under the map in {SUMMARY_NAME}.html"]
 
 
 def build_manifest(request, meta, methodology, plan, results, extras, run_dir, workers, output_errors,
@@ -137,6 +153,7 @@ def build_manifest(request, meta, methodology, plan, results, extras, run_dir, w
         "period": {"code": meta.get("period"), "label": meta.get("period_label")},
         "source": {"kind": meta.get("source_kind"), "label": meta.get("source_label"), "spec": parameters["source"],
                    "is_sample": meta.get("is_sample"), "province": meta.get("province")},
+        "map": meta.get("map"),
         "methodology": {"id": methodology.id, "version": methodology.version, "title": methodology.title,
                         "file": portable_path(methodology.path), "sha256": sha256_file(methodology.path)},
         "inputs": {"fingerprint": meta.get("input_fingerprint"),
