@@ -377,3 +377,15 @@ def test_no_input_ends_in_an_unexpected_error(tmp_path, capsys):
         err = capsys.readouterr().err
         assert code in (0, 2), err
         assert "unexpected error" not in err and (code == 0 or (err.count("\n") == 1 and ".json" in err)), err
+
+
+def test_the_national_table_is_read_and_checked(tmp_path):
+    folder = folder_with(tmp_path)
+    national = json.loads((REFERENCE.parent / "dvcqg-national-2026" / f"{PERIOD}.json").read_text(encoding="utf-8"))
+    (folder / "service-results.json").write_text(json.dumps(national, ensure_ascii=False), encoding="utf-8")
+    official = load_official([folder])
+    assert len(official.national) == 34 and official.national["is_province"].sum() == 1
+    national["data"]["evaluation"][3]["groupScores"]["MDSH"] = "cao"
+    (folder / "service-results.json").write_text(json.dumps(national, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(InputError, match=r"service-results\.json: province '.+': field MDSH: text 'cao' is not a number"):
+        load_official([folder])
