@@ -64,6 +64,7 @@ benchmark: $(STAMP) ## Run the benchmarks (prints figures; not tests)
 	$(BIN)/python benchmarks/compute.py
 	$(BIN)/python benchmarks/reports.py
 	$(BIN)/python benchmarks/maps.py
+	$(BIN)/python benchmarks/sync.py
 
 clean: ## Remove generated reports and caches (keeps .venv)
 	rm -rf reports/*/ .pytest_cache data/sample data/results
