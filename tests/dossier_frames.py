@@ -34,6 +34,8 @@ class FakeDossierData:
     pakn: pd.DataFrame | None
     congbo: pd.DataFrame | None
     units: pd.DataFrame
+    export_date: pd.Timestamp | None = None  # when the export was made (unknown here)
+    export_date_source: str | None = None
 
     @property
     def files(self) -> dict[str, str]:

@@ -162,6 +162,9 @@ def test_reports_show_the_input_quality(broken_export, tmp_path):
     assert "| Hồ sơ \\(hoso\\) | hoso\\.csv | 15 | 13 | 2 |" in public
     assert "ngày giờ không đọc được" in public and "đơn vị không có trong danh mục" in public
     assert "T99" not in public and "2026\\-13" not in public  # no cell value in the public edition
+    # spec §5: what the rules counted but kept, and the export date (unknown here, R9)
+    assert "Các quy tắc tính đã ghi nhận" in public and "lệ phí để trống" in public
+    assert "Ngày xuất dữ liệu: không rõ" in public
 
     build_report_data(f"dossiers:{broken_export}", "2026-Q2", "qd766-2022", tmp_path / "internal", edition="internal")
     internal = "".join(b.markdown for b in quality.input_quality_blocks(load_report_data(tmp_path / "internal" / "_data")))

@@ -81,7 +81,7 @@ from chiso.sources.official import ONLINE_BLOCK, indicator_order
 
 PUBLIC_TABLES = ("units", "indicators", "groups", "totals")
 # Counts of the loader's checks (dossier sources only): no cell values, so publishable.
-INPUT_QUALITY_TABLES = ("input_quality", "set_aside_reasons")
+INPUT_QUALITY_TABLES = ("input_quality", "set_aside_reasons", "rule_checks", "export_info")
 # Official sources, every edition (unit codes, field names and scores only): the defects the
 # checks turned into "no data" (unit, indicator, defect), and the national table of the
 # period (every province's total and group scores, rank, change: chiso.report.national).
@@ -125,6 +125,8 @@ class ReportData:
     late_pakn: pd.DataFrame | None = None
     input_quality: pd.DataFrame | None = None
     set_aside_reasons: pd.DataFrame | None = None
+    rule_checks: pd.DataFrame | None = None   # what the rules counted but kept (spec §5)
+    export_info: pd.DataFrame | None = None   # export_date, source, period_end (spec §5 R9)
     set_aside: pd.DataFrame | None = None
     geometry: pd.DataFrame | None = None
     official_defects: pd.DataFrame | None = None
@@ -210,7 +212,7 @@ def build_report_data(
         kind = "sample" if data.is_sample else "dossiers"
         if edition == "internal":
             extra_tables.update(_drilldown(data, period, methodology))
-        extra_tables.update(_input_quality(data, edition))
+        extra_tables.update(_input_quality(data, period, methodology, edition))
     report_data = assemble_report_data(
         scored, units, methodology, period,
         source_kind=kind, province=province, fingerprint=fingerprint, edition=edition, extra_tables=extra_tables,
@@ -539,12 +541,18 @@ def _drilldown(data, period: Period, methodology: Methodology) -> dict[str, pd.D
     }
 
 
-def _input_quality(data, edition: str) -> dict[str, pd.DataFrame]:
+def _input_quality(data, period: Period, methodology: Methodology, edition: str) -> dict[str, pd.DataFrame]:
     """The loader's data-quality tables: rows read / accepted / set aside per table and per
-    reason (every edition), and the rows set aside with their values (internal only)."""
+    reason (every edition), the counts the rules keep (:func:`chiso.indicators.quality.rule_checks`),
+    the export date beside the period's end (spec §5 R9), and the rows set aside with their
+    values (internal only)."""
+    from chiso.indicators.quality import rule_checks
     from chiso.sources.dossiers import quality_by_reason
 
-    tables = {"input_quality": data.quality, "set_aside_reasons": quality_by_reason(data)}
+    tables = {"input_quality": data.quality, "set_aside_reasons": quality_by_reason(data),
+              "rule_checks": rule_checks(data, period, methodology),
+              "export_info": pd.DataFrame({"export_date": [data.export_date], "source": [data.export_date_source],
+                                           "period_end": [period.end]})}
     if edition == "internal":
         tables["set_aside"] = data.set_aside
     return tables

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from chiso.report.blocks import ReportBlock, escape_markdown
 from chiso.report.data import ReportData
 from chiso.report.internal_tables import capped
@@ -12,7 +14,20 @@ _TABLE_NAMES = {"donvi": "Đơn vị", "tthc": "Thủ tục hành chính", "tthc
 _REASONS_VI = {"required value blank": "thiếu giá trị bắt buộc", "unparseable date": "ngày giờ không đọc được",
                "not a yes/no value": "không phải giá trị có/không", "not a number": "không phải số",
                "identical copy of an earlier row": "trùng hệt một dòng trước",
-               "reception after end": "kết thúc trước ngày tiếp nhận"}
+               "event before reception": "sự kiện trước ngày tiếp nhận",
+               "same dossier, event and instant as an earlier row": "trùng hồ sơ, sự kiện và thời điểm với dòng trước",
+               "due date before reception": "hạn trả trước ngày tiếp nhận",
+               "handled before received": "xử lý xong trước ngày tiếp nhận",
+               "date after the export date": "ngày sau ngày xuất dữ liệu",
+               "date in the future": "ngày trong tương lai",
+               "unknown parent unit": "đơn vị cấp trên không có trong danh mục",
+               "parent unit set aside": "đơn vị cấp trên đã bị loại",
+               # counted by the rules, rows kept (chiso.indicators.quality)
+               "terminal event of another kind after the end": "có sự kiện kết thúc khác sau khi hồ sơ đã kết thúc",
+               "legal time limit not above 0": "thời hạn giải quyết không lớn hơn 0 (không dùng được)",
+               "blank fee counted in 3.6": "phí, lệ phí để trống, vẫn tính vào 3.6",
+               "procedure online at some units of its tier and not others":
+                   "thủ tục trực tuyến ở một số đơn vị cùng cấp, không ở đơn vị khác (3.1)"}
 _NOUNS_VI = {"unit": "đơn vị", "procedure": "thủ tục", "dossier": "hồ sơ"}
 
 
@@ -55,6 +70,30 @@ def official_check_blocks(rd: ReportData) -> list[ReportBlock]:
             *capped(table[["Mã đơn vị", "Đơn vị", "Chỉ số", "Lý do"]], "Không có.")]
 
 
+def _export_and_rule_blocks(rd: ReportData) -> list[ReportBlock]:
+    """The export date beside the period (with a warning when before its end, spec §5 R9) and
+    what the rules counted but kept (spec §5: later terminal events, blank fees...)."""
+    blocks = []
+    info = rd.export_info
+    if info is not None and len(info):
+        exported, end = info["export_date"].iloc[0], info["period_end"].iloc[0]
+        if pd.isna(exported):
+            text = "Ngày xuất dữ liệu: không rõ (các thông tin không ghi ngày được đọc như khi xuất).\n"
+        else:
+            text = f"Ngày xuất dữ liệu: {exported:%d/%m/%Y} ({escape_markdown(str(info['source'].iloc[0]))})."
+            if exported < end.normalize():
+                text += " **Lưu ý: dữ liệu xuất trước khi kỳ báo cáo kết thúc, thiếu những gì xảy ra sau ngày xuất.**"
+            text += "\n"
+        blocks.append(ReportBlock(text))
+    checks = rd.rule_checks
+    if checks is not None and len(checks):
+        shown = checks.assign(table=checks["table"].map(lambda t: f"{_TABLE_NAMES.get(t, t)} ({t})"),
+                              reason=checks["reason"].map(reason_vi))
+        blocks.append(table_block(shown.rename(columns={"table": "Bảng", "reason": "Điều ghi nhận", "rows": "Số dòng"}),
+                                  "Các quy tắc tính đã ghi nhận (dòng vẫn được dùng)"))
+    return blocks
+
+
 def input_quality_blocks(rd: ReportData) -> list[ReportBlock]:
     """The "Chất lượng dữ liệu đầu vào" section (dossier sources): per input table the rows
     read, accepted and set aside (read = accepted + set aside), the reasons rows were set
@@ -68,6 +107,7 @@ def input_quality_blocks(rd: ReportData) -> list[ReportBlock]:
                                               "accepted": "Được dùng", "set_aside": "Bị loại"})
     counts["Bảng"] = counts["Bảng"].map(lambda t: f"{_TABLE_NAMES.get(t, t)} ({t})")
     blocks.append(table_block(counts, "Số dòng đọc = được dùng + bị loại, theo từng bảng dữ liệu"))
+    blocks += _export_and_rule_blocks(rd)
     reasons = rd.set_aside_reasons
     if reasons is None or reasons.empty:
         return blocks + [ReportBlock("Không có dòng nào bị loại.\n")]

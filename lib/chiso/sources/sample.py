@@ -169,11 +169,15 @@ def generate_sample(year: int = 2026, scale: float = 0.05, seed: int = 766,
     """The seven contract tables of the sample province, as arrow tables (deterministic in the seed);
     with ``period``, only that period's export (module docstring)."""
     generator = _Generator(year, scale, seed, period)
+    hoso = generator.hoso()
+    if period is not None and period.kind == "month":  # an export fault (spec §5 R3): a column left blank
+        blank = generator.dist["export_faults"]["blank_in_monthly_exports"]
+        hoso = hoso.set_column(hoso.column_names.index(blank), blank, pa.nulls(hoso.num_rows, pa.bool_()))
     return {
         "donvi": generator.donvi(),
         "tthc": generator.tthc(),
         "tthc_donvi": generator.tthc_donvi(),
-        "hoso": generator.hoso(),
+        "hoso": hoso,
         "hoso_su_kien": generator.hoso_su_kien(),
         "pakn": generator.pakn(),
         "congbo": generator.congbo(),
@@ -770,6 +774,7 @@ class _Generator:
                          & (rng.random(n) < p["processing_start_recorded"]))
         due_known = accepted & (rng.random(n) >= p["no_due_date"])
         person = self._people(n)
+        blank_fee = (fee > 0) & (rng.random(n) < self.dist["export_faults"]["blank_fee"])  # R7
         table = pa.table({
             "MaHoSo": self.dossier_ids,
             "MaTTHC": pc.take(pa.array(c.code), pa.array(d.proc)),
@@ -793,7 +798,7 @@ class _Generator:
             "NgayXuat": _timestamps(np.full(n, self.export_end.astype("datetime64[D]").astype("datetime64[s]"))),
             # the sample's one-stop system gives no new due date after a supplement (R6)
             "NgayHenTraMoi": _timestamps(np.full(n, NEVER)),
-            "PhiLePhi": fee,
+            "PhiLePhi": pa.array(fee, mask=blank_fee),
             "ThanhToanTrucTuyen": paid_where,
             "DanhGia": pa.array(rating, pa.string()),
             **person,
@@ -899,7 +904,16 @@ class _Generator:
         add(d.pending_stop, d.pending_stop_at, "DUNG_XU_LY", holder(d.request1), steps_params["stop"])
         add(d.end_kind == WITHDRAWN_EARLY, d.withdrawn_at, "RUT_HO_SO", -1, steps_params["withdraw"])
 
-        return _Events(*(np.concatenate(parts) for parts in zip(*blocks)), step_names=step_names)
+        # Export faults (spec §5 R5): a request dated the day before reception; rows exported twice.
+        faults = self.dist["export_faults"]
+        early = accepted & (rng.random(n) < faults["event_before_reception"])
+        add(early, d.received - DAY_SECONDS * SECOND, "YEU_CAU_BO_SUNG", receiver, steps_params["supplement"])
+        history = [np.concatenate(parts) for parts in zip(*blocks)]
+        kind = history[2]
+        twice = np.flatnonzero(np.isin(kind, [EVENT["YEU_CAU_BO_SUNG"], EVENT["XU_LY_XONG"]])
+                               & (rng.random(len(kind)) < faults["repeated_event_rows"]))
+        history = [np.concatenate([part, part[twice]]) for part in history]
+        return _Events(*history, step_names=step_names)
 
     @cached_property
     def exported(self) -> np.ndarray | None:
