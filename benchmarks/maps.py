@@ -1,6 +1,6 @@
 """Benchmark: what the maps add to ``make report`` for one province.
 
-    .venv/bin/python benchmarks/maps.py [--repeat 3] [--vertices 1000]
+    .venv/bin/python benchmarks/maps.py [--repeat 3] [--vertices 1000] [--reports 20]
 
 The maps depend on the communes and the map's detail, not on the number of dossiers: the
 default (small) sample province is used, its report data built once under
@@ -19,6 +19,12 @@ For each, best of ``--repeat``:
 3. per commune: its locator map, built and rendered the same way.
 
 Added wall time of a run on 2 workers ≈ data + (summary + communes × per commune) / 2.
+
+Then, as a check through the real path: ``--reports`` communes' whole reports (the unit
+notebook on the warm-kernel engine, rendered to HTML and PDF), each run with and without its
+locator map, alternating which goes first (timing two whole runs one after the other is
+dominated by the machine's load and by caches warmed by the first run).
+
 Target (issue 12): ≤ 10 s on 2 cores. A benchmark, not a test: it prints figures.
 """
 
@@ -114,8 +120,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--vertices", type=int, default=1000, help="vertices per commune of the dense file")
-    parser.add_argument("--end-to-end", action="store_true",
-                        help="also run every report of the sample twice, with and without maps (~2 min)")
+    parser.add_argument("--reports", type=int, default=20,
+                        help="communes whose whole report is timed with and without its locator map")
     args = parser.parse_args()
 
     run = BENCH_DIR / "run"
@@ -148,27 +154,43 @@ def main() -> None:
               flush=True)
 
 
-    if args.end_to_end:
-        end_to_end()
+    reports = commune_reports(run / "_data", communes[: args.reports])
+    print(f"a commune's whole report (notebook + HTML + PDF), with and without its locator map, "
+          f"interleaved over {args.reports} communes: {reports * 1000:+.0f} ms each (median); "
+          f"all {len(communes)} communes on {WORKERS} workers: {len(communes) * reports / WORKERS:+.1f} s")
 
 
-def end_to_end() -> None:
-    """Every report of the small sample, HTML + PDF, with the maps and without them (the map
-    resolver made to find none), on 2 workers: the difference is what the maps add."""
-    from unittest import mock
+def commune_reports(data_dir: Path, units: list[str]) -> float:
+    """Median extra seconds a commune's report takes with its locator map: the unit notebook
+    run (warm-kernel engine, as the runner does) and rendered to HTML and PDF, once on the
+    report data and once on a copy without the shapes, alternating which goes first."""
+    import shutil
+    import statistics
 
-    from chiso.report import data
-    from chiso.report.runner import ReportRequest, build_reports
+    import papermill
 
-    totals = {}
-    for label, resolver in (("with maps", data.resolve_geometry), ("without maps", lambda *a, **k: None)):
-        request = ReportRequest(year=2026, quarter=2, jobs=WORKERS, out=BENCH_DIR / label.replace(" ", "-"),
-                                force=True)
-        with mock.patch.object(data, "resolve_geometry", resolver):
-            summary = build_reports(request, progress=False)
-        totals[label] = summary.manifest["timings"]["total_seconds"]
-        print(f"{label}: {totals[label]:.1f} s for {sum(summary.counts.values())} reports", flush=True)
-    print(f"maps add {totals['with maps'] - totals['without maps']:.1f} s (target ≤ {TARGET_SECONDS:.0f} s)")
+    import chiso.report.engines
+    from chiso.report.runner import NOTEBOOKS_DIR, UNIT_NOTEBOOK
+
+    root = BENCH_DIR / "interleaved"
+    shutil.rmtree(root, ignore_errors=True)
+    copies = {label: root / label / "_data" for label in ("with", "without")}
+    for folder in copies.values():
+        shutil.copytree(data_dir, folder)
+    (copies["without"] / "geometry.parquet").chmod(0o644)
+    (copies["without"] / "geometry.parquet").unlink()
+    seconds = {label: [] for label in copies}
+    for index, unit in enumerate(units):
+        for label in (("with", "without") if index % 2 else ("without", "with")):
+            out = copies[label].parent / f"{unit}.ipynb"
+            started = time.perf_counter()
+            papermill.execute_notebook(NOTEBOOKS_DIR / UNIT_NOTEBOOK, out, parameters={
+                "unit": unit, "data_dir": str(copies[label]), "edition": "public"},
+                engine_name=chiso.report.engines.ENGINE_NAME, cwd=out.parent, progress_bar=False)
+            render.render_notebook(out, out.parent, unit)
+            seconds[label].append(time.perf_counter() - started)
+    warm = slice(2, None)  # the first reports load the data and start the kernel
+    return statistics.median(w - wo for w, wo in zip(seconds["with"][warm], seconds["without"][warm]))
 
 
 if __name__ == "__main__":
