@@ -212,3 +212,15 @@ def test_summary_and_site_say_which_indicators_lack_data(tmp_path):
     assert "Lưu ý về số liệu" in text.province_header(rd).markdown
     page = site.write_site(rd, RunFolder(tmp_path / "run"), {}).read_text(encoding="utf-8")
     assert "Lưu ý về số liệu" in page and "1.1, 1.2, 1.3" in page
+
+
+def test_reports_keep_each_units_own_province_level_figure_as_analysis(tmp_path):
+    # spec §5 R13: every unit shows the province's 4.5 (1/2); the note beside it gives the
+    # unit's own figure (commune T00.101 1/1, the department: not applicable)
+    from chiso.report.data import build_report_data
+
+    rd = build_report_data(f"dossiers:{DATA}", "2026-Q2", "qd766-2022", tmp_path / "run")
+    notes = rd.current("indicators").set_index(["unit", "indicator"])["source_note"]
+    assert notes[("T00.101", "4.5")].endswith("riêng đơn vị: 1/1")
+    assert notes[("T00.01", "4.5")].endswith("riêng đơn vị: không áp dụng")
+    assert notes[("T00", "4.5")] == ""

@@ -90,6 +90,7 @@ INDICATORS = {
     "5.2": satisfaction.feedback_satisfaction,
     "5.3": satisfaction.dossier_satisfaction,
 }
+PROVINCE_FIGURE_NOTE = "the province's figure (spec R13)"  # the note of a province-level sub-indicator
 COLUMNS = ["unit", "indicator", "numerator", "denominator", "status", "note", "own_numerator", "own_denominator"]
 
 
@@ -154,7 +155,7 @@ def _province_figures(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:
     shown = frame.iloc[province[under]][["numerator", "denominator", "status", "note"]]
     frame.loc[under, ["numerator", "denominator", "status", "note"]] = shown.to_numpy()
     frame.loc[under, "note"] = [
-        "the province's figure (spec R13); this unit's own: "
+        f"{PROVINCE_FIGURE_NOTE}; this unit's own: "
         + ("not applicable" if status == "not_applicable" else f"{n:g} / {d:g}")
         for n, d, status in own.itertuples(index=False)]
     return frame

@@ -77,6 +77,7 @@ from chiso.period import Period
 from chiso.results import ResultsStore
 from chiso.scoring import group_scores, numerator_to_full, unit_scores
 from chiso.sources.geo import Geometry, geometry_summary, geometry_table, resolve_geometry
+from chiso.indicators import PROVINCE_FIGURE_NOTE
 from chiso.sources.official import ONLINE_BLOCK, indicator_order
 
 PUBLIC_TABLES = ("units", "indicators", "groups", "totals")
@@ -491,12 +492,18 @@ def _status(table: pd.DataFrame, is_block: pd.Series) -> pd.Series:
 
 
 def _source_note(table: pd.DataFrame, is_block: pd.Series) -> pd.Series:
-    """Notes shown beside a sub-indicator: official block, DVCQG's data-quality flags."""
+    """Notes shown beside a sub-indicator: official block, DVCQG's data-quality flags, and for
+    the province-level sub-indicators (spec §5 R13) the unit's own figure, as analysis."""
     note = pd.Series("", index=table.index, dtype="object")
     if "data_quality_message" in table:
         flagged = table["data_quality_message"].notna() & ~is_block
         note[flagged] = "Cổng DVCQG lưu ý: " + table.loc[flagged, "data_quality_message"].astype(str)
     note[is_block] = NOTE_OFFICIAL_BLOCK
+    if "own_denominator" in table and "note" in table:  # spec §5 R13: the province's figure, the unit's own beside it
+        own = table["note"].astype("string").str.startswith(PROVINCE_FIGURE_NOTE).fillna(False).to_numpy(dtype=bool)
+        note[own] = ["Số liệu của tỉnh, áp dụng cho mọi đơn vị như Cổng DVCQG; riêng đơn vị: "
+                     + ("không áp dụng" if pd.isna(d) else f"{n:g}/{d:g}")
+                     for n, d in zip(table.loc[own, "own_numerator"], table.loc[own, "own_denominator"])]
     if "defect" in table:  # official figures that failed a check (chiso.sources.official)
         bad = table["defect"].notna()
         note[bad] = "Số liệu chính thức không dùng được: " + table.loc[bad, "defect"].astype(str)
