@@ -2,7 +2,9 @@
 
 ``write_sample(out_dir)`` writes the seven contract tables (donvi, tthc, tthc_donvi, hoso,
 hoso_su_kien, pakn, congbo) for one year, plus ``_sample.json`` (the marker that makes every
-report say "sample data"). Everything is invented and reproducible: the same seed, year and
+report say "sample data"), and the official results those dossiers imply: the six DVCQG
+responses of every month, quarter and the year in ``official/<period>/``
+(:mod:`chiso.sources.dvcqg_writer`). Everything is invented and reproducible: the same seed, year and
 scale give identical tables.
 
 ``write_sample(out_dir, period="2026-Q2")`` writes instead what a province exports for one
@@ -70,6 +72,7 @@ from chiso.errors import ChisoError
 from chiso.paths import params_dir
 from chiso.period import Period
 from chiso.sources.dossiers import METADATA_FILE, SAMPLE_MARKER, TABLE_SUFFIXES
+from chiso.sources.dvcqg_writer import department_id
 from chiso.sources.sync import DOSSIER_FILE, PROGRESS_FILE, write_payloads
 from chiso.workdays import WorkingCalendar
 
@@ -78,6 +81,7 @@ FORMATS = ("parquet", "csv", "dvcqg-sync")
 TABLES = ("donvi", "tthc", "tthc_donvi", "hoso", "hoso_su_kien", "pakn", "congbo")
 LEVELS = ("province", "department", "commune")
 PROVINCE, DEPARTMENT, COMMUNE = range(3)
+OFFICIAL_FOLDER = "official"  # the sample's own DVCQG responses, one folder per period
 CARRY_OVER_MONTHS = 2  # months before the year whose still-open dossiers are included
 
 SECOND = np.timedelta64(1, "s")
@@ -157,11 +161,22 @@ def write_sample(out_dir, year: int = 2026, scale="small", seed: int = 766, fmt:
     # the export date (spec §5 R9): the export is made at the end of the period (or year)
     exported_on = (period.end if period is not None else Period.parse(str(year)).end).date().isoformat()
     (out / METADATA_FILE).write_text(json.dumps({"export_date": exported_on}) + "\n", encoding="utf-8")
+    official = _write_official(out, period or Period("year", year, 1))
     counts = {name: table.num_rows for name, table in tables.items()}
     exported = year if period is None else f"{period.code} export"
     return (f"{out}: {province['name']}, {exported}, scale {scale_label} (×{factor:g}), seed {seed} — "
             f"{counts['donvi']:,} units, {counts['tthc']:,} procedures, {counts['hoso']:,} dossiers, "
-            f"{counts['hoso_su_kien']:,} events, {counts['pakn']:,} PAKN, {counts['congbo']:,} announcements")
+            f"{counts['hoso_su_kien']:,} events, {counts['pakn']:,} PAKN, {counts['congbo']:,} announcements; "
+            f"DVCQG responses for {len(official)} periods in {out / OFFICIAL_FOLDER}")
+
+
+def _write_official(out: Path, period: Period) -> list[Path]:
+    """The sample's own official results: the six DVCQG responses its synced dossiers imply, for
+    every month, quarter and year of ``period``, in ``<out>/official/<period>/`` (labelled sample)."""
+    from chiso.sources.dossiers import load_dossiers
+    from chiso.sources.dvcqg_writer import periods_within, write_official_from_dossiers
+
+    return write_official_from_dossiers(load_dossiers(out), out / OFFICIAL_FOLDER, periods_within(period), sample=True)
 
 
 def generate_sample(year: int = 2026, scale: float = 0.05, seed: int = 766,
@@ -363,7 +378,7 @@ class _Generator:
     from the seed: a table does not depend on the order the tables are asked for, and a
     change in how one part draws leaves the others as they were."""
 
-    PARTS = ("units", "catalogue", "assignments", "dossiers", "hoso", "hoso_su_kien", "pakn", "congbo")
+    PARTS = ("units", "catalogue", "assignments", "dossiers", "hoso", "hoso_su_kien", "pakn", "congbo", "sync")
 
     def __init__(self, year: int, scale: float, seed: int, period: Period | None = None):
         self.year, self.scale = int(year), float(scale)
@@ -446,6 +461,7 @@ class _Generator:
             "TenDonVi": self.unit_name,
             "Cap": [("TINH", "SO", "XA")[lv] for lv in self.level],
             "MaDonViCha": pa.array(parent, pa.string()),
+            "MaDVCQG": [department_id(code) for code in self.unit_code],  # the portal's departmentId
         })
 
     # -- procedures -------------------------------------------------------------------------
@@ -784,7 +800,7 @@ class _Generator:
             "NgayTiepNhan": _timestamps(d.received),
             "NgayHenTra": _timestamps(np.where(due_known, d.due, NEVER)),
             "NgayBatDauXuLy": _timestamps(np.where(started_known, started, NEVER)),
-            "DongBoDVCQG": accepted & (rng.random(n) < rate["synced"]),
+            "DongBoDVCQG": (synced := accepted & (rng.random(n) < rate["synced"])),
             "SoHoa": digitised,
             "TaiSuDung": accepted & (rng.random(n) < rate["reused"]),
             "KhoDuLieuCaNhan": accepted & (rng.random(n) < rate["personal_store"]),
@@ -803,6 +819,7 @@ class _Generator:
             "DanhGia": pa.array(rating, pa.string()),
             **person,
         })
+        self.synced = synced  # hoso_su_kien dates the sync of these dossiers' events
         return table if exported is None else table.filter(pa.array(exported))
 
     def _people(self, n: int) -> dict[str, pa.Array]:
@@ -943,7 +960,21 @@ class _Generator:
             "MaCanBo": _dictionary(official[order], self.official_code),
             "BuocXuLy": _dictionary(step[order], e.step_names),
             "HanBuoc": _timestamps(deadline[order]),
+            "NgayDongBo": _timestamps(self._synced_at(dossier[order], time[order])),
         })
+
+    def _synced_at(self, dossier: np.ndarray, time: np.ndarray) -> np.ndarray:
+        """When each event reached DVCQG (CapNhatTienDoHoSoMC): minutes after it, a few days
+        later for a small share; blank for a dossier that is not synced."""
+        if not hasattr(self, "synced"):
+            self.hoso()
+        rng, params = self.streams["sync"], self.dist["sync_delay"]
+        late = rng.random(len(time)) < params["late"]
+        days = rng.uniform(*params["late_days"], len(time))
+        minutes = rng.exponential(params["minutes"], len(time))
+        synced_at = time + _seconds(np.where(late, days * DAY_SECONDS, minutes * 60))
+        # Not yet synced when the export is made: no sync time (the export cannot know it).
+        return np.where(self.synced[dossier] & (synced_at <= self.export_end), synced_at, NEVER)
 
     def _officials(self, unit: np.ndarray, receivers: bool, weighted: np.ndarray) -> np.ndarray:
         """An official of each dossier's unit (receivers or processors); ``weighted`` rows favour slow ones."""
