@@ -45,12 +45,12 @@ test: $(STAMP) chromium ## Run the test suite
 chromium: ## Install Debian's Chromium for the headless site check (needs root; skipped otherwise)
 	@bash scripts/install-chromium.sh || echo "note: Chromium not installed; the screenshot tests will be skipped"
 
-report: $(STAMP) ## Build reports: make report QUARTER=2 | YEAR=2026 [MONTH=11] [AS_OF=2026-12-15 UNIT=code SOURCE=sample|official:DIR|dossiers:DIR|dvcqg:PROVINCE EDITION=public|internal JOBS=n FORCE=1 GEO=map.geojson]
+report: $(STAMP) ## Build reports: make report QUARTER=2 | YEAR=2026 [MONTH=11] [AS_OF=2026-12-15 UNIT=code SOURCE=sample|official:DIR|dossiers:DIR|dvcqg:PROVINCE DOSSIERS=DIR EDITION=public|internal JOBS=n FORCE=1 GEO=map.geojson]
 	@test -n "$(QUARTER)$(MONTH)$(AS_OF)$(filter command line environment,$(origin YEAR))" || \
 		{ echo "usage: make report QUARTER=<1-4> | YEAR=<year> [MONTH=<1-12>] [AS_OF=<date>]"; exit 2; }
 	$(BIN)/chiso report --year $(YEAR) $(if $(QUARTER),--quarter $(QUARTER)) $(if $(MONTH),--month $(MONTH)) \
 		$(if $(AS_OF),--as-of $(AS_OF)) --source "$(SOURCE)" --edition $(EDITION) \
-		--methodology $(METHODOLOGY) $(if $(FORCE),--force) $(if $(UNIT),--unit $(UNIT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCALE),--scale $(SCALE)) $(if $(GEO),--geo "$(GEO)")
+		--methodology $(METHODOLOGY) $(if $(FORCE),--force) $(if $(UNIT),--unit $(UNIT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCALE),--scale $(SCALE)) $(if $(GEO),--geo "$(GEO)") $(if $(DOSSIERS),--dossiers "$(DOSSIERS)")
 
 fetch: $(STAMP) ## Fetch official results from the DVCQG portal: make fetch QUARTER=3 PROVINCE="Phú Thọ" [YEAR=2026 MONTH=8 OUT=DIR]
 	@test -n "$(PROVINCE)" || { echo "usage: make fetch PROVINCE=<name|code|id> [QUARTER=<1-4>|MONTH=<1-12>] [YEAR=$(YEAR)] [OUT=DIR]"; exit 2; }

@@ -69,7 +69,7 @@ def notebooks_dir(tmp_path_factory) -> Path:
 
 
 def fake_build_report_data(source, period, methodology, out_dir, scale="small", edition="public", geo=None,
-                           generated_at=None):
+                           generated_at=None, dossiers=None):
     """Stand-in for chiso.report.data.build_report_data: the tiny province, written to _data."""
     rd = tiny_report_data(edition=edition)
     data_dir = Path(out_dir) / DATA_DIR_NAME

@@ -120,13 +120,17 @@ def _parser() -> argparse.ArgumentParser:
         help="compare dossier-computed figures with the official DVCQG results",
         description="Compute every sub-indicator from a dossier data folder and set it beside the official "
         "DVCQG responses of the same period: numerators, denominators and points of both, and their "
-        "differences, one row per unit and sub-indicator both sources have (units matched on their code).",
+        "differences, one row per unit and sub-indicator both sources have, each difference split into its "
+        "causes (not synced, status synced late, procedure missing from the catalogue, another dossier base) "
+        "or 'chưa giải thích được'. Units are matched on donvi.MaDVCQG, their code, or their name.",
     )
     p.add_argument("--data", type=Path, required=True, metavar="DIR", help="dossier data folder")
     p.add_argument("--official", type=Path, required=True, nargs="+", metavar="PATH",
                    help="DVCQG response files or folder of the same period")
     p.add_argument("--period", required=True, help="2026-Q2, 2026-08 or 2026")
     _add_output_options(p)
+    p.add_argument("--dossiers", type=Path, metavar="FILE.csv",
+                   help="also list the dossiers behind the differences here (dossier ids: keep it internal)")
     p.set_defaults(handler=_reconcile)
 
     p = sub.add_parser(
@@ -172,6 +176,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="re-render units even when nothing changed")
     p.add_argument("--no-pdf", action="store_true", help="HTML only")
     _add_portal_options(p)
+    p.add_argument("--dossiers", type=Path, metavar="DIR",
+                   help="with official results (official:DIR or dvcqg:PROVINCE): the province's dossier folder, "
+                        "shown beside DVCQG's figures with the differences explained (SOURCE=sample pairs its own)")
     p.add_argument("--geo", type=Path, help="map of the communes (GeoJSON, GeoPackage or Shapefile; "
                    "default: params/geo/<province code or name>.geojson, or the sample's fictional map)")
     p.add_argument("--generated-at", metavar="DATETIME",
@@ -262,19 +269,23 @@ def _say_export_date(data, period) -> None:
 
 
 def _reconcile(args) -> int:
-    from chiso.indicators import compute_scores
     from chiso.methodology import load_methodology
     from chiso.period import Period
-    from chiso.reconcile import reconcile
+    from chiso.reconcile import explain
     from chiso.sources.dossiers import load_dossiers
-    from chiso.sources.official import load_official, score_official
+    from chiso.sources.official import load_official
 
     methodology = load_methodology(args.methodology)
-    computed = compute_scores(load_dossiers(args.data), Period.parse(args.period), methodology)
-    table = reconcile(computed, score_official(load_official(args.official), methodology))
+    result = explain(load_dossiers(args.data), load_official(args.official), Period.parse(args.period), methodology)
+    table = result.table
     write_csv(table, args.out)
+    if args.dossiers:
+        write_csv(result.dossiers, args.dossiers)
+    for note in result.notes:
+        print(f"note: {note}")
     print(f"{args.out}: {table['unit'].nunique()} units compared, "
-          f"{int((~table['matches']).sum())} of {len(table)} unit × sub-indicator rows differ")
+          f"{int((~table['matches']).sum())} of {len(table)} unit × sub-indicator rows differ, "
+          f"{int((~table['explained']).sum())} not explained")
     return 0
 
 

@@ -44,9 +44,11 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from chiso.errors import ChisoError
 from chiso.formatting import fold_diacritics
@@ -319,48 +321,42 @@ def _missing_procedure(data, period) -> pd.DataFrame:
     read back from the hoso file (the accepted tables no longer hold them)."""
     aside = data.set_aside
     rows = aside[(aside["table"] == "hoso") & (aside["reason"] == UNKNOWN_PROCEDURE)]
-    if rows.empty:
+    path = data.files.get("hoso")
+    if rows.empty or path is None or not Path(path).is_file():
         return _NO_DOSSIERS
-    raw = read_rows(data.files["hoso"], "hoso", rows["row"].to_numpy())
-    for column in ("MaHoSo", "MaTTHC", "MaDonVi", "NgayTiepNhan"):
-        if column not in raw:
-            return _NO_DOSSIERS
-    received = pd.to_datetime(raw["NgayTiepNhan"], errors="coerce", dayfirst=True, format="mixed")
-    keep = ((received >= period.start) & (received <= period.end)).to_numpy()
+    raw = read_rows(path, "hoso", rows["row"].to_numpy())
+    keep = ((raw["NgayTiepNhan"] >= period.start) & (raw["NgayTiepNhan"] <= period.end)).to_numpy()
     if SYNC_FLAG in raw:
-        keep &= raw[SYNC_FLAG].astype("string").str.strip().str.lower().isin(["1", "true", "x", "có", "co"]).to_numpy()
-    raw, received = raw[keep], received[keep]
+        keep = keep & raw[SYNC_FLAG].to_numpy(dtype=bool)
+    raw = raw[keep]
     return pd.DataFrame({"unit": raw["MaDonVi"], "MaHoSo": raw["MaHoSo"], "MaTTHC": raw["MaTTHC"],
-                         "NgayTiepNhan": received, "class": "missing_procedure",
+                         "NgayTiepNhan": raw["NgayTiepNhan"], "class": "missing_procedure",
                          "detail": "MaTTHC " + raw["MaTTHC"].astype(str) + " không có trong danh mục tthc"})
 
 
 def read_rows(path, table: str, rows: np.ndarray) -> pd.DataFrame:
-    """Given data rows (1-based, as in the set-aside list) of a contract table's file, as text
-    under contract column names."""
-    from chiso.sources.dossiers import _canonical_headers, _read_table_file, load_column_names, load_contract
+    """Given data rows (1-based, as in the set-aside list) of a contract table's file, with the
+    contract columns the file has, decoded as the loader decodes them."""
+    from chiso.sources.dossiers import (_canonical_headers, _decode, _read_table_file, load_column_names,
+                                        load_contract)
 
     contract = load_contract()
-    raw, row_numbers = _read_table_file(path)
-    raw, _ = _canonical_headers(raw, contract.tables[table], load_column_names(contract)[table], path)
+    spec = contract.tables[table]
+    raw, row_numbers = _read_table_file(Path(path))
+    raw, _ = _canonical_headers(raw, spec, load_column_names(contract)[table], Path(path))
     numbers = np.arange(1, raw.num_rows + 1) if row_numbers is None else row_numbers
-    frame = raw.to_pandas()
-    return frame[np.isin(numbers, rows)].reset_index(drop=True).astype("string")
+    raw = raw.filter(pa.array(np.isin(numbers, rows)))
+    return pd.DataFrame({name: _decode(raw.column(name), column, contract, False).values
+                         for name, column in spec.columns.items() if name in raw.column_names})
 
 
 def _explained_table(own, synced, seen, official, missing_rolled: pd.Series) -> pd.DataFrame:
-    cols = KEY + ["numerator", "denominator", "points", "status"]
-    own_rows = own[own["status"].isin(_USABLE)]
-    t = own_rows[cols + ["unit_name"]].merge(
-        official[official["status"].isin(_USABLE)][KEY + COMPARED + ["data_quality"]],
-        on=KEY, suffixes=("_computed", "_official"), validate="one_to_one")
+    t = reconcile(own, official).merge(official[KEY + ["data_quality"]], on=KEY, how="left")
     for name, frame in (("synced", synced), ("seen", seen)):
         t = t.merge(frame[KEY + ["numerator", "denominator"]].rename(
             columns={"numerator": f"numerator_{name}", "denominator": f"denominator_{name}"}), on=KEY, how="left")
     base = official[official["indicator"] == "2.1"].set_index("unit")["denominator"]
     seen_base = seen[seen["indicator"] == "2.1"].set_index("unit")["denominator"]
-    for column in COMPARED:
-        t[f"{column}_difference"] = t[f"{column}_computed"] - t[f"{column}_official"]
     explained_parts = []
     for part in ("numerator", "denominator"):
         known = t[f"{part}_official"].notna() & t[f"{part}_computed"].notna()
@@ -382,7 +378,6 @@ def _explained_table(own, synced, seen, official, missing_rolled: pd.Series) -> 
     # A figure only one side has (or ratio-only, 4.5): only points can be compared.
     points_only = ~(explained_parts[0] | explained_parts[1])
     points_differ = (t["points_difference"].abs() > 0.005) | (t["points_computed"].isna() != t["points_official"].isna())
-    t["matches"] = ~points_differ & t["numerator_difference"].fillna(0).eq(0) & t["denominator_difference"].fillna(0).eq(0)
     t.loc[points_only, "matches"] = ~points_differ[points_only]
     t["explained"] = t["unexplained_numerator"].eq(0) & t["unexplained_denominator"].eq(0) & (t["matches"] | ~points_only)
     t["explanation"] = [

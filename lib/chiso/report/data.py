@@ -21,6 +21,12 @@ never computes an indicator itself. Tables (all long, one row per period and uni
 - ``geometry`` (when the province has a map): unit, wkb (the commune's shape, planar, hex WKB),
   matched_by — see :mod:`chiso.sources.geo`; meta["map"] names its source and lists the
   units without a shape and the map's features without a unit;
+- both sources (official results with a dossier folder: ``SOURCE=sample``, or
+  ``dossiers=``): ``reconciliation`` (per unit and sub-indicator, both sides' figures and
+  the classes of their difference, :func:`chiso.reconcile.explain`; counts only) and
+  ``reconciliation_units`` (units matched across the sides, their unexplained difference
+  and dossier counts); internal edition: ``reconciliation_dossiers`` (the dossiers behind
+  the differences). Units keep the official codes;
 - internal edition only: ``overdue``, ``supplements``, ``pauses``, ``late_pakn``
   (dossier drill-down, see :func:`_drilldown`) and ``set_aside`` (the rows set aside,
   with their raw values). The loader reads every column of the export, but in the public
@@ -88,7 +94,9 @@ INPUT_QUALITY_TABLES = ("input_quality", "set_aside_reasons", "rule_checks", "ex
 # period (every province's total and group scores, rank, change: chiso.report.national).
 OFFICIAL_TABLES = ("official_defects", "national")
 # Staff-level drill-down and the rows set aside with their raw values: internal edition only.
-INTERNAL_TABLES = ("overdue", "supplements", "pauses", "late_pakn", "set_aside")
+INTERNAL_TABLES = ("overdue", "supplements", "pauses", "late_pakn", "set_aside", "reconciliation_dossiers")
+# Both sources in one run: the figures side by side and the classes of their differences (counts only).
+RECONCILIATION_TABLES = ("reconciliation", "reconciliation_units")
 MAP_TABLES = ("geometry",)
 # A report's trend: the period and up to three comparable periods before it.
 TREND_PERIODS = 4
@@ -103,6 +111,11 @@ SOURCE_LABELS = {
     "sample": "Dữ liệu mẫu (hư cấu), tính theo dữ liệu hồ sơ",
     "dossiers": "Tính từ dữ liệu hồ sơ của hệ thống giải quyết TTHC",
     "official": "Kết quả chính thức của Cổng Dịch vụ công quốc gia (điểm tính lại từ tử số, mẫu số)",
+}
+# Official points with the province's dossiers beside them.
+PAIRED_LABELS = {
+    "sample": "Dữ liệu mẫu (hư cấu): kết quả chính thức mẫu của Cổng DVCQG, đối chiếu với dữ liệu hồ sơ mẫu",
+    "official": SOURCE_LABELS["official"] + "; đối chiếu với dữ liệu hồ sơ của tỉnh",
 }
 NOTE_OFFICIAL_BLOCK = "chính thức, không tính lại"
 
@@ -132,6 +145,9 @@ class ReportData:
     geometry: pd.DataFrame | None = None
     official_defects: pd.DataFrame | None = None
     national: pd.DataFrame | None = None
+    reconciliation: pd.DataFrame | None = None
+    reconciliation_units: pd.DataFrame | None = None
+    reconciliation_dossiers: pd.DataFrame | None = None
 
     @property
     def period(self) -> str:
@@ -183,6 +199,7 @@ def build_report_data(
     geo: str | Path | None = None,
     store: ResultsStore | None = None,
     generated_at: datetime | None = None,
+    dossiers: str | Path | None = None,
 ) -> ReportData:
     """Compute the period (and the comparable periods before it) and store it in ``out_dir/_data``.
 
@@ -193,6 +210,12 @@ def build_report_data(
     subfolder per period). ``geo``: the communes' map file (else ``params/geo/``, or the
     sample's fictional map: :func:`chiso.sources.geo.resolve_geometry`). ``store``: where
     computed periods are kept (default :meth:`ResultsStore.default`).
+
+    Both sources in one report: ``official:DIR`` with ``dossiers`` (a data folder), or the
+    sample, which pairs its own official results (``official/`` in its folder) with its
+    dossiers. Points and ranks are then the official ones, and the reconciliation tables
+    set the province's figures beside them (:func:`chiso.reconcile.explain`). When the
+    official side lacks the period, the dossiers give the points and the report says so.
     """
     if edition not in ("public", "internal"):
         raise ChisoError(f"edition {edition!r} not understood: expected public or internal")
@@ -203,22 +226,48 @@ def build_report_data(
     store = store or ResultsStore.default()
     kind, location = _parse_source(source)
     extra_tables: dict[str, pd.DataFrame] = {}  # input quality; drill-down (internal edition)
+    notes: list[str] = []
+    paired = _paired_folder(kind, dossiers)
+    if kind == "sample":
+        paired = _sample_folder(scale, period.year)
+        kind, location = "official", _sample_official(paired, period.year)
+    data, to_official = None, None
     if kind == "official":
-        scored, units, fingerprint, province, official_tables = _official_periods(location, period, methodology, store)
-        extra_tables.update(official_tables)
-    else:
-        folder = _sample_folder(scale, period.year) if kind == "sample" else location
-        scored, units, fingerprint, province, data = _computed_periods(folder, period, methodology, store)
+        try:
+            scored, units, fingerprint, province, official_tables, period_folder = _official_periods(
+                location, period, methodology, store)
+            extra_tables.update(official_tables)
+        except PeriodMissing as missing:
+            if paired is None:
+                raise
+            notes.append(f"{missing} Điểm kỳ này tính từ dữ liệu hồ sơ của tỉnh, không có đối chiếu.")
+            kind, location, paired = "dossiers", paired, None
+    if kind == "dossiers":
+        scored, units, fingerprint, province, data = _computed_periods(location, period, methodology, store)
+    elif paired is not None:
+        from chiso.sources.dossiers import load_dossiers
+
+        data = load_dossiers(paired)
+        tables, to_official, more_notes = _reconciliation(data, period_folder, period, methodology, edition)
+        extra_tables.update(tables)
+        notes += more_notes
+        fingerprint = hashlib.sha256((fingerprint + data.fingerprint).encode()).hexdigest()
+    label = None
+    if data is not None:
         # A folder written by the sample generator is sample data, however it was named.
-        kind = "sample" if data.is_sample else "dossiers"
+        paired_kind = "sample" if data.is_sample else kind
+        label = PAIRED_LABELS[paired_kind] if to_official is not None else None
+        kind = "sample" if data.is_sample else kind
+        dossier_tables = _input_quality(data, period, methodology, edition)
         if edition == "internal":
-            extra_tables.update(_drilldown(data, period, methodology))
-        extra_tables.update(_input_quality(data, period, methodology, edition))
+            dossier_tables.update(_drilldown(data, period, methodology))
+        extra_tables.update({name: _with_official_units(frame, to_official)
+                             for name, frame in dossier_tables.items()})
     report_data = assemble_report_data(
         scored, units, methodology, period,
         source_kind=kind, province=province, fingerprint=fingerprint, edition=edition, extra_tables=extra_tables,
         geometry=resolve_geometry(geo, units, sample=kind == "sample"),
-        generated_at=generated_at,
+        generated_at=generated_at, source_label=label, notes=notes,
     )
     write_report_data(report_data, Path(out_dir) / DATA_DIR_NAME)
     return report_data
@@ -237,6 +286,8 @@ def assemble_report_data(
     extra_tables: dict[str, pd.DataFrame] | None = None,
     geometry: Geometry | None = None,
     generated_at: datetime | None = None,
+    source_label: str | None = None,
+    notes: list[str] | None = None,
 ) -> ReportData:
     """ReportData from scored sub-indicator tables, one per covered period code.
 
@@ -271,7 +322,8 @@ def assemble_report_data(
         "periods": codes,
         "period_labels": {c: Period.parse(c).label_vi for c in codes},
         "source_kind": source_kind,
-        "source_label": SOURCE_LABELS[source_kind],
+        "source_label": source_label or SOURCE_LABELS[source_kind],
+        "source_notes": list(notes or []),
         "is_sample": source_kind == "sample",
         "province": province,
         "edition": edition,
@@ -295,9 +347,96 @@ def assemble_report_data(
         totals=totals,
         # drill-down tables only reach an internal edition's report data
         **{name: frame for name, frame in (extra_tables or {}).items()
-           if name in INPUT_QUALITY_TABLES + OFFICIAL_TABLES or edition == "internal"},
+           if name in INPUT_QUALITY_TABLES + OFFICIAL_TABLES + RECONCILIATION_TABLES or edition == "internal"},
         geometry=geometry_table(geometry) if geometry is not None else None,
     )
+
+
+class PeriodMissing(InputError):
+    """The official folder has no responses for the period asked for."""
+
+
+def _paired_folder(kind: str, dossiers) -> Path | None:
+    """The dossier folder to set beside official results (``--dossiers``), checked."""
+    if dossiers is None:
+        return None
+    if kind != "official":
+        raise ChisoError(f"--dossiers goes with official results (SOURCE=official:DIR or dvcqg:PROVINCE), "
+                         f"not with SOURCE={kind}")
+    folder = Path(dossiers)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no such folder (--dossiers)")
+    return folder
+
+
+def _sample_official(folder: Path, year: int) -> Path:
+    """The sample's own official results (``official/`` of its folder), written if an older
+    sample lacks them."""
+    from chiso.sources.dossiers import load_dossiers
+    from chiso.sources.dvcqg_writer import periods_within, write_official_from_dossiers
+    from chiso.sources.sample import OFFICIAL_FOLDER
+
+    official = folder / OFFICIAL_FOLDER
+    year_folder = official / str(year)
+    if not year_folder.is_dir():
+        write_official_from_dossiers(load_dossiers(folder), official, periods_within(Period("year", year, 1)),
+                                     sample=True)
+    return official
+
+
+def _reconciliation(data, period_folder: Path, period: Period, methodology: Methodology, edition: str):
+    """The reconciliation tables (units under their official codes), the own -> official code
+    map, and what one side lacks, in Vietnamese."""
+    from chiso.reconcile import explain
+    from chiso.sources.official import load_official
+
+    received = data.hoso["NgayTiepNhan"].between(period.start, period.end)
+    if not received.any():
+        return {}, None, [f"Dữ liệu hồ sơ của tỉnh không có hồ sơ nào tiếp nhận trong {period.label_vi}: "
+                          "không đối chiếu được với Cổng DVCQG."]
+    result = explain(data, load_official([period_folder]), period, methodology)
+    matched = result.units.dropna(subset=["unit", "official_unit"])
+    to_official = dict(zip(matched["unit"], matched["official_unit"]))
+    by_unit = result.by_unit().drop(columns="unit_name")
+    units = result.units.merge(by_unit, on="unit", how="left")
+    counts = [c for c in units.columns if c.startswith("dossiers_") or c in ("differing", "unexplained_indicators")]
+    units[counts] = units[counts].fillna(0).astype(int)
+    units["unexplained"] = units["unexplained"].fillna(0.0)
+    table = _with_official_units(result.table, to_official)
+    tables = {"reconciliation": table.astype({"explanation": "string", "data_quality": "string"}),
+              "reconciliation_units": units.astype({c: "string" for c in
+                                                    ("unit", "official_unit", "name", "official_name", "matched_by")})}
+    if edition == "internal":
+        dossiers = result.dossiers.assign(own_unit=result.dossiers["unit"])
+        tables["reconciliation_dossiers"] = _with_official_units(dossiers, to_official).astype(
+            {c: "string" for c in ("unit", "own_unit", "MaHoSo", "MaTTHC", "class", "detail")})
+    return tables, to_official, [_note_vi(n) for n in result.notes]
+
+
+def _note_vi(note: str) -> str:
+    """chiso.reconcile's notes in Vietnamese (unit names kept as they are)."""
+    for english, vietnamese in _NOTES_VI:
+        note = note.replace(english, vietnamese)
+    return note
+
+
+_NOTES_VI = (
+    ("hoso has no DongBoDVCQG column: dossiers not synced cannot be told apart",
+     "hoso không có cột DongBoDVCQG: không tách được hồ sơ chưa đồng bộ"),
+    ("hoso_su_kien has no NgayDongBo column: status changes synced late cannot be told apart",
+     "hoso_su_kien không có cột NgayDongBo: không tách được trạng thái đồng bộ muộn"),
+    ("unit(s) only in DVCQG:", "đơn vị chỉ có trên Cổng DVCQG:"),
+    ("unit(s) only in the dossier export:", "đơn vị chỉ có trong dữ liệu hồ sơ của tỉnh:"),
+    ("the DVCQG responses are for", "kết quả DVCQG là của kỳ"),
+    (", the dossiers are read for", ", dữ liệu hồ sơ được tính cho kỳ"),
+)
+
+
+def _with_official_units(frame: pd.DataFrame, to_official: dict | None) -> pd.DataFrame:
+    """``frame`` with its ``unit`` column under the official codes (units the portal lacks keep theirs)."""
+    if not to_official or "unit" not in frame:
+        return frame
+    return frame.assign(unit=frame["unit"].map(lambda u: to_official.get(u, u)))
 
 
 def _parse_source(source: str) -> tuple[str, Path | None]:
@@ -392,7 +531,7 @@ def _official_periods(folder: Path, period: Period, methodology: Methodology, st
     elif period.code in per_period:
         folders = {p: per_period[p.code] for p in trend_periods(period) if p.code in per_period}
     else:
-        raise InputError(
+        raise PeriodMissing(
             f"{folder}: no subfolder for {period.code} (found: {', '.join(sorted(per_period))}); "
             f"expected one folder per period named like {period.code}"
         )
@@ -417,7 +556,7 @@ def _official_periods(folder: Path, period: Period, methodology: Methodology, st
     tables = {"official_defects": defects.reset_index(drop=True)}
     if national.get(period.code) is not None:
         tables["national"] = national_ranking(national[period.code], national.get(period.previous().code))
-    return scored, units, _fingerprint(files, folder), province, tables
+    return scored, units, _fingerprint(files, folder), province, tables, folders[period]
 
 
 def _fingerprint(files: list[Path], root: Path) -> str:
@@ -576,7 +715,7 @@ def write_report_data(report_data: ReportData, data_dir: Path) -> None:
     """
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
-    for name in (*PUBLIC_TABLES, *INPUT_QUALITY_TABLES, *OFFICIAL_TABLES, *MAP_TABLES, *INTERNAL_TABLES):
+    for name in (*PUBLIC_TABLES, *INPUT_QUALITY_TABLES, *OFFICIAL_TABLES, *MAP_TABLES, *RECONCILIATION_TABLES, *INTERNAL_TABLES):
         frame = getattr(report_data, name)
         if frame is not None:
             with replacing(data_dir / f"{name}.parquet") as partial:
@@ -601,7 +740,8 @@ def load_report_data(data_dir: str | Path) -> ReportData:
 def _load_cached(data_dir: str, stamp: int) -> ReportData:
     folder = Path(data_dir)
     meta = json.loads((folder / META_NAME).read_text(encoding="utf-8"))
-    names = PUBLIC_TABLES + INPUT_QUALITY_TABLES + OFFICIAL_TABLES + MAP_TABLES + (INTERNAL_TABLES if meta["edition"] == "internal" else ())
+    names = (PUBLIC_TABLES + INPUT_QUALITY_TABLES + OFFICIAL_TABLES + MAP_TABLES + RECONCILIATION_TABLES
+             + (INTERNAL_TABLES if meta["edition"] == "internal" else ()))
     tables = {n: pd.read_parquet(folder / f"{n}.parquet") for n in names if (folder / f"{n}.parquet").is_file()}
     missing = [n for n in PUBLIC_TABLES if n not in tables]
     if missing:

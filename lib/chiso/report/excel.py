@@ -29,8 +29,6 @@ def write_excel(rd: ReportData, path: Path) -> Path:
     time (so a rebuild with a fixed build time gives the same bytes); it is written under
     a temporary name and renamed (:func:`chiso.outputs.replacing`).
     """
-    import xlsxwriter
-
     path = Path(path)
     ranking = pd.concat(
         [ranking_table(rd, lv).assign(Cấp=LEVEL_NAMES[lv]) for lv in ranked_levels(rd)], ignore_index=True
@@ -43,6 +41,18 @@ def write_excel(rd: ReportData, path: Path) -> Path:
         points = points[["Cấp", *[c for c in points.columns if c != "Cấp"]]]
         maxima = {label: maximum for label, maximum in map_columns(rd, by).values() if label in points}
         sheets.append((title, points, {**maxima, "Tổng điểm": 100.0}))
+    return _write(path, rd, sheets)
+
+
+def write_sheets(rd: ReportData, path: Path, sheets: list[tuple[str, pd.DataFrame]]) -> Path:
+    """A workbook of plain tables (name, frame), laid out as the ranking's sheets (title row,
+    source or sample warning, frozen header with a filter, numbers formatted by header)."""
+    return _write(Path(path), rd, [(name, frame, None) for name, frame in sheets])
+
+
+def _write(path: Path, rd: ReportData, sheets) -> Path:
+    import xlsxwriter
+
     created = datetime.fromisoformat(rd.meta["generated_at"]).astimezone(timezone.utc).replace(tzinfo=None)
     with replacing(path) as partial:
         workbook = xlsxwriter.Workbook(partial)
@@ -85,7 +95,8 @@ def _write_workbook(workbook, rd: ReportData, sheets) -> None:
             width = max([len(str(column)) * 0.8, *(len(str(v)) for v in values.head(200))], default=8)
             sheet.set_column(col, col, min(max(width + 2, 8), 60))
         last = header_row + len(frame)
-        score_columns = maxima or {"Tổng điểm": 100.0}
+        # band colours on the scores (a plain table has none)
+        score_columns = maxima or ({"Tổng điểm": 100.0} if "Tổng điểm" in frame else {})
         for column, maximum in score_columns.items():
             col = list(frame.columns).index(column)
             # Excel compares an empty cell as 0: leave "no data" cells uncoloured first.

@@ -42,6 +42,7 @@ class ReportRequest:
     # The build time the outputs show; None: now. Fixed, rebuilding the same inputs gives
     # byte-identical outputs (see build_time).
     generated_at: datetime | None = None
+    dossiers: Path | None = None  # dossier folder set beside official results
 
     @classmethod
     def from_args(cls, args) -> "ReportRequest":
@@ -62,6 +63,7 @@ class ReportRequest:
             out=Path(args.out), methodology=args.methodology, force=args.force,
             formats=("html",) if args.no_pdf else OUTPUT_FORMATS, geo=args.geo,
             generated_at=build_time(args.generated_at, os.environ.get("SOURCE_DATE_EPOCH")),
+            dossiers=getattr(args, "dossiers", None),
         )
 
     @property

@@ -109,6 +109,7 @@ def build_reports(
         report_data = build_report_data(
             request.source, request.period, methodology, folder.root,
             scale=request.scale, edition=request.edition, geo=request.geo, generated_at=request.generated_at,
+            dossiers=request.dossiers,
         )
         data_seconds = time.perf_counter() - clock
         plan = plan_tasks(request, report_data, methodology, folder, notebooks, renderer)
@@ -291,14 +292,21 @@ def _write_tables_and_site(report_data, folder: RunFolder,
     from chiso.report.excel import write_excel
     from chiso.report.site import write_site
 
+    from chiso.report.reconciliation import UNSYNCED_EXCEL_NAME, write_unsynced_excel
+
     reports = {r.name: list(r.outputs) for r in results if r.status in CURRENT}
     written, errors = {}, []
     for name, write in (("excel", lambda: write_excel(report_data, folder.excel)),
-                        ("site", lambda: write_site(report_data, folder, reports))):
+                        ("site", lambda: write_site(report_data, folder, reports)),
+                        # internal edition with both sources: the unsynced dossiers for Sở KH&CN
+                        ("unsynced_excel", lambda: write_unsynced_excel(report_data, folder.root / UNSYNCED_EXCEL_NAME))):
         try:
-            written[name] = write()
+            path = write()
         except OutputError as error:
             errors.append(str(error))
+            continue
+        if path is not None:
+            written[name] = path
     return written, errors
 
 
