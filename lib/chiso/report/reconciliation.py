@@ -176,8 +176,10 @@ def unsynced_dossiers(rd: ReportData) -> pd.DataFrame:
 
 def write_unsynced_excel(rd: ReportData, path: Path) -> Path | None:
     """Internal edition with both sources: the unsynced dossiers, one sheet listing them by unit
-    and one counting them per unit, for Sở KH&CN. None when there is nothing to write."""
+    and one counting them per unit, for Sở KH&CN. None when there is nothing to write (an
+    earlier run's workbook is then removed: it would not match this run's figures)."""
     if not (rd.internal and has_both_sources(rd)):
+        Path(path).unlink(missing_ok=True)
         return None
     from chiso.report.excel import write_sheets
 
