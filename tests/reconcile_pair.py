@@ -14,13 +14,13 @@ def build_pair(folder):
     commune T00.101; A12's blank flag set to synced), one status synced late (B2's
     XU_LY_XONG of 4/5, synced 3/7, after the quarter), one synced dossier C1 of a procedure
     missing from the catalogue (set aside by the loader), and the department's DVCQG code
-    in donvi.MaDVCQG (G01).
+    in donvi.MaDVCQG (H99.1).
     Portal side: the responses computed from what the portal saw (synced dossiers, events
     synced by 30/6), then edited as the portal differs: C1 counted at T00.101 and the
     province (+1 in the denominators of 1.4, 2.1 and 5.3, and in 1.4's numerator); 5.1's
     numerator of T00.101 lowered by one (a difference nothing explains); units coded
-    differently (department G01, commune H99.5 named in capitals with the portal's
-    " - Tỉnh …" suffix, province P00 "UBND tỉnh Thử Nghiệm"); the commune T00.102 absent
+    differently (department H99.1, commune H99.5 named in capitals with the portal's
+    " - Tỉnh …" suffix, province H99 "UBND tỉnh Thử Nghiệm"); the commune T00.102 absent
     and a unit the province does not have (Sở Ngoại vụ).
     """
     from chiso.indicators import compute_scores
@@ -43,7 +43,7 @@ def build_pair(folder):
         for line in events[1:]]
     (data_dir / "hoso_su_kien.csv").write_text("\n".join(events) + "\n", encoding="utf-8")
     donvi = (data_dir / "donvi.csv").read_text(encoding="utf-8").splitlines()
-    donvi = [donvi[0] + ",MaDVCQG"] + [line + (",G01" if line.startswith("T00.01,") else ",") for line in donvi[1:]]
+    donvi = [donvi[0] + ",MaDVCQG"] + [line + (",H99.1" if line.startswith("T00.01,") else ",") for line in donvi[1:]]
     (data_dir / "donvi.csv").write_text("\n".join(donvi) + "\n", encoding="utf-8")
 
     data = load_dossiers(data_dir)
@@ -88,8 +88,8 @@ def _edit_responses(responses):
         stranger["departmentId"] = "ngoai-vu"
         if "departmentCode" in stranger:
             stranger["departmentCode"] = "H99.9"
-    renamed = {"T00.01": ("G01", None), "T00.101": ("H99.5", "XÃ ĐỒNG HỶ - Tỉnh Thử Nghiệm"),
-               "T00": ("P00", "UBND tỉnh Thử Nghiệm")}
+    renamed = {"T00.01": ("H99.1", None), "T00.101": ("H99.5", "XÃ ĐỒNG HỶ - Tỉnh Thử Nghiệm"),
+               "T00": ("H99", "UBND tỉnh Thử Nghiệm")}
     ids = {}
     for unit in _units_of(responses):
         code = unit.get("departmentCode")

@@ -78,7 +78,7 @@ def explained(pair):
 
 def test_units_matched_across_codes(explained):
     units = explained.units.set_index("unit", drop=False)
-    assert units.loc["T00.01", "matched_by"] == "MaDVCQG" and units.loc["T00.01", "official_unit"] == "G01"
+    assert units.loc["T00.01", "matched_by"] == "MaDVCQG" and units.loc["T00.01", "official_unit"] == "H99.1"
     assert units.loc["T00.101", "matched_by"] == "name" and units.loc["T00.101", "official_unit"] == "H99.5"
     assert units.loc["T00", "matched_by"] == "province"
     assert pd.isna(units.loc["T00.102", "official_unit"])

@@ -37,15 +37,15 @@ def public(pair, tmp_path_factory):
 
 def test_points_and_ranks_are_the_official_ones(public):
     totals = public.current("totals").set_index("unit")
-    assert {"G01", "H99.5", "P00", "H99.9"} == set(totals.index)  # the portal's codes
+    assert {"H99.1", "H99.5", "H99", "H99.9"} == set(totals.index)  # the portal's codes
     assert public.meta["source_label"].endswith("đối chiếu với dữ liệu hồ sơ của tỉnh")
     # 2.1 of the department: DVCQG's 6/8, not the province's 8/10.
-    row = public.current("indicators").set_index(["unit", "indicator"]).loc[("G01", "2.1")]
+    row = public.current("indicators").set_index(["unit", "indicator"]).loc[("H99.1", "2.1")]
     assert (row["numerator"], row["denominator"]) == (6, 8)
 
 
 def test_both_columns_under_each_sub_indicator(public):
-    table = rec.comparison_table(public, "G01").set_index("Mã")
+    table = rec.comparison_table(public, "H99.1").set_index("Mã")
     row = table.loc["2.1"]
     assert (row["Tử số DVCQG"], row["Mẫu số DVCQG"], row["Tử số tỉnh"], row["Mẫu số tỉnh"]) == (6, 8, 8, 10)
     assert row["Giải thích"] == "hồ sơ chưa đồng bộ lên DVCQG (tử số +2, mẫu số +2)"
@@ -72,10 +72,10 @@ def test_internal_edition_lists_the_dossiers_behind_the_difference(internal):
     assert list(dossiers["Mã hồ sơ"]) == ["B3", "B2", "C1"]  # not synced, late status, missing procedure
     assert list(dossiers["Nguyên nhân"]) == ["hồ sơ chưa đồng bộ lên DVCQG", "trạng thái đồng bộ muộn",
                                              "thủ tục không có trong danh mục"]
-    text = "".join(b.markdown for b in rec.comparison_blocks(internal, "G01", internal=True))
+    text = "".join(b.markdown for b in rec.comparison_blocks(internal, "H99.1", internal=True))
     assert "A3" in text and "A8" in text
     # the province sees every unit's dossiers
-    assert set(rec.difference_dossiers(internal, "P00")["Mã hồ sơ"]) == {"A3", "A8", "B2", "B3", "C1"}
+    assert set(rec.difference_dossiers(internal, "H99")["Mã hồ sơ"]) == {"A3", "A8", "B2", "B3", "C1"}
 
 
 def test_unmatched_units_say_so(internal):
@@ -99,7 +99,7 @@ def test_reconciliation_page_and_workbook_for_the_sync_team(internal, tmp_path):
     header = rows.index(next(r for r in rows if r and r[0] == "Mã đơn vị"))
     listed = pd.DataFrame(rows[header + 1:], columns=rows[header])
     assert sorted(listed["Mã hồ sơ"]) == ["A3", "A8", "B3"]
-    assert set(listed["Mã đơn vị"]) == {"G01", "H99.5"}
+    assert set(listed["Mã đơn vị"]) == {"H99.1", "H99.5"}
 
 
 def test_official_side_lacks_the_quarter(pair, tmp_path):
