@@ -336,8 +336,9 @@ def choropleth_typst(rd: ReportData) -> str:
         )
     legend = " #h(1em) ".join(f"#box[#{_typst_swatch(fill)} #{escape_typst_string(text)}]"
                               for fill, text in _legend_items(rd))
-    notes = "\n".join(f"#text(size: 8pt)[#{escape_typst_string(note)}]\n" for note in _notes(rd))
-    return "\n".join(figures) + f"\n\n#text(size: 8pt)[{legend}]\n\n{notes}"
+    # Blocks, not bare text: the Markdown paragraph after the raw block must not run on.
+    notes = "\n".join(f"#block(text(size: 8pt)[#{escape_typst_string(note)}])" for note in _notes(rd))
+    return "\n".join(figures) + f"\n#block(text(size: 8pt)[{legend}])\n{notes}"
 
 
 # --------------------------------------------------------------------------- blocks
