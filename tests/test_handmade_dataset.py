@@ -224,3 +224,16 @@ def test_reports_keep_each_units_own_province_level_figure_as_analysis(tmp_path)
     assert notes[("T00.101", "4.5")].endswith("riêng đơn vị: 1/1")
     assert notes[("T00.01", "4.5")].endswith("riêng đơn vị: không áp dụng")
     assert notes[("T00", "4.5")] == ""
+
+
+def test_reports_show_processing_time_per_procedure(tmp_path):
+    # spec §5 R8: T00.01's dossiers finished in Q2 by procedure: 1.000001 (A1, A2, A4, A5, A6)
+    # and 1.000002 (A11 rejected, A12 withdrawn), in working days
+    from chiso.report import unit_tables
+    from chiso.report.data import build_report_data
+
+    rd = build_report_data(f"dossiers:{DATA}", "2026-Q2", "qd766-2022", tmp_path / "run")
+    block = unit_tables.processing_time_block(rd, "T00.01").markdown
+    assert "Cấp phiếu lý lịch tư pháp" in block and "ngày làm việc" in block
+    rows = rd.processing_times.set_index(["unit", "MaTTHC"])
+    assert rows.loc[("T00.01", "1.000001"), "dossiers"] == 5 and rows.loc[("T00.01", "1.000002"), "dossiers"] == 2

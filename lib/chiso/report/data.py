@@ -87,8 +87,9 @@ from chiso.indicators import PROVINCE_FIGURE_NOTE
 from chiso.sources.official import ONLINE_BLOCK, indicator_order
 
 PUBLIC_TABLES = ("units", "indicators", "groups", "totals")
-# Counts of the loader's checks (dossier sources only): no cell values, so publishable.
-INPUT_QUALITY_TABLES = ("input_quality", "set_aside_reasons", "rule_checks", "export_info")
+# Counts of the loader's and the rules' checks, and 2.2 per procedure (dossier sources only):
+# no cell values, so publishable.
+INPUT_QUALITY_TABLES = ("input_quality", "set_aside_reasons", "rule_checks", "export_info", "processing_times")
 # Official sources, every edition (unit codes, field names and scores only): the defects the
 # checks turned into "no data" (unit, indicator, defect), and the national table of the
 # period (every province's total and group scores, rank, change: chiso.report.national).
@@ -141,6 +142,7 @@ class ReportData:
     set_aside_reasons: pd.DataFrame | None = None
     rule_checks: pd.DataFrame | None = None   # what the rules counted but kept (spec §5)
     export_info: pd.DataFrame | None = None   # export_date, source, period_end (spec §5 R9)
+    processing_times: pd.DataFrame | None = None  # 2.2 per unit and procedure, own time unit (spec §5 R8)
     set_aside: pd.DataFrame | None = None
     geometry: pd.DataFrame | None = None
     official_defects: pd.DataFrame | None = None
@@ -692,13 +694,16 @@ def _input_quality(data, period: Period, methodology: Methodology, edition: str)
     reason (every edition), the counts the rules keep (:func:`chiso.indicators.quality.rule_checks`),
     the export date beside the period's end (spec §5 R9), and the rows set aside with their
     values (internal only)."""
+    from chiso.indicators.progress import processing_time_by_procedure
     from chiso.indicators.quality import rule_checks
     from chiso.sources.dossiers import quality_by_reason
 
     tables = {"input_quality": data.quality, "set_aside_reasons": quality_by_reason(data),
               "rule_checks": rule_checks(data, period, methodology),
               "export_info": pd.DataFrame({"export_date": [data.export_date], "source": [data.export_date_source],
-                                           "period_end": [period.end]})}
+                                           "period_end": [period.end]}),
+              "processing_times": processing_time_by_procedure(data, period, methodology).merge(
+                  data.tthc[["MaTTHC", "TenTTHC"]], on="MaTTHC", how="left")}
     if edition == "internal":
         tables["set_aside"] = data.set_aside
     return tables

@@ -161,6 +161,25 @@ def what_it_takes(rd: ReportData, unit: str) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+def processing_time_block(rd: ReportData, unit: str, limit: int = 15) -> ReportBlock:
+    """2.2 per procedure of the unit's own dossiers, each in its procedure's unit (spec §5 R8:
+    office hours for procedures whose legal time is in hours, working days otherwise; analysis,
+    no points), the procedures with most finished dossiers first."""
+    times = rd.processing_times
+    rows = times[times["unit"] == unit] if times is not None else pd.DataFrame()
+    if rows.empty:
+        return ReportBlock("Không có hồ sơ của đơn vị hoàn thành trong kỳ (hoặc nguồn là kết quả chính thức).\n")
+    rows = rows.sort_values(["dossiers", "MaTTHC"], ascending=[False, True]).head(limit)
+    table = pd.DataFrame({
+        "Mã TTHC": rows["MaTTHC"], "Thủ tục": rows["TenTTHC"],
+        "Số hồ sơ": rows["dossiers"].astype(int),
+        "Thời gian trung bình": [f"{a:.1f} {'giờ làm việc' if u == 'hours' else 'ngày làm việc'}"
+                                 for a, u in zip(rows["average"], rows["time_unit"])],
+    })
+    return table_block(table.reset_index(drop=True),
+                       f"Thời gian giải quyết trung bình theo thủ tục (chỉ để phân tích; {limit} thủ tục nhiều hồ sơ nhất)")
+
+
 def what_it_takes_block(rd: ReportData, unit: str) -> ReportBlock:
     """The "what it takes" table as shown in the report (code, sub-indicator, what to do)."""
     table = what_it_takes(rd, unit)[["Mã", "Chỉ số thành phần", "Việc cần làm"]]
