@@ -325,8 +325,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"chiso {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # RunInterrupted says what had finished
+        print(f"chiso {args.command}: interrupted" + (f": {exc}" if str(exc) else ""), file=sys.stderr)
         return 130
     except Exception as exc:  # an unexpected failure still gets one line, not a traceback
         if args.debug:

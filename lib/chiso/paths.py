@@ -42,6 +42,7 @@ WORK_DIR_NAME = "_work"
 STALE_DIR_NAME = "_stale"
 LOCK_NAME = ".chiso-lock"
 KEY_NAME = ".chiso-key.json"
+RUNNING_NAME = ".chiso-running"  # in a report's working folder while a worker makes it
 META_NAME = "meta.json"
 
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import multiprocessing.util
 import os
 import shutil
+import signal
 import tempfile
 
 from ipykernel.kernelspec import get_kernel_dict
@@ -206,6 +207,20 @@ def process_kernel(preload: tuple[str, ...] | list[str] = ()) -> WarmKernel:
         _process_kernel = WarmKernel(preload).start()
         multiprocessing.util.Finalize(None, shutdown_process_kernel, exitpriority=10)
     return _process_kernel
+
+
+def kill_process_kernel() -> None:
+    """Kill this process's warm kernel at once (SIGKILL, no shutdown message), for a worker
+    that must stop now; safe from a signal handler or another thread."""
+    kernel = _process_kernel
+    pid = kernel.pid if kernel is not None else None
+    if pid:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    if kernel is not None and kernel._socket_dir is not None:
+        shutil.rmtree(kernel._socket_dir, ignore_errors=True)
 
 
 def shutdown_process_kernel() -> None:

@@ -47,6 +47,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -312,6 +313,12 @@ def _write_tables_and_site(report_data, folder: RunFolder,
 
 def run_report(args) -> int:
     """``chiso report``: build the reports, print the summary; 1 if any unit failed."""
-    summary = build_reports(ReportRequest.from_args(args))
+    # SIGTERM (a service manager, `kill`) stops the run as Ctrl-C does: workers and kernels
+    # stopped, what finished said (chiso.report.pool.RunInterrupted).
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        summary = build_reports(ReportRequest.from_args(args))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     print(summary.text())
     return 1 if summary.failed or summary.output_errors else 0

@@ -13,7 +13,7 @@ from typing import Callable
 
 from chiso.errors import ChisoError
 from chiso.outputs import write_text
-from chiso.paths import KEY_NAME
+from chiso.paths import KEY_NAME, RUNNING_NAME
 from chiso.report.fingerprints import sha256_text
 from chiso.report.request import OUTPUT_FORMATS
 
@@ -60,6 +60,12 @@ class RenderTask:
     @property
     def key_file(self) -> Path:
         return self.work_dir / KEY_NAME
+
+    @property
+    def running_file(self) -> Path:
+        """Present while a worker makes this report: after a worker crash, tells the
+        reports it was making from those it had not started (:mod:`chiso.report.pool`)."""
+        return self.work_dir / RUNNING_NAME
 
     def with_key(self, shared_inputs: dict) -> "RenderTask":
         """This task with its key: sha256 over ``shared_inputs`` (fingerprints of the
@@ -138,6 +144,7 @@ def execute_task(task: RenderTask) -> TaskResult:
         if earlier.is_file():
             os.replace(earlier, task.work_dir / earlier.name)
     result = TaskResult(task.name, FAILED, task.executed_notebook)
+    task.running_file.write_text(str(os.getpid()), encoding="utf-8")
     try:
         papermill.execute_notebook(
             task.notebook, task.executed_notebook, parameters=task.parameters, engine_name=ENGINE_NAME,
@@ -161,6 +168,7 @@ def execute_task(task: RenderTask) -> TaskResult:
         result.status = RENDERED
     except Exception as exc:  # noqa: BLE001 - one unit's failure must not stop the batch
         result.error = last_line(exc)
+    task.running_file.unlink(missing_ok=True)
     result.seconds = time.perf_counter() - started
     return result
 
