@@ -98,6 +98,8 @@ from test_pool import tasks, RENDERER
 from chiso.report.pool import RunInterrupted, WarmPool
 
 signal.signal(signal.SIGTERM, signal.default_int_handler)   # as chiso report does
+# Ctrl-C as in a terminal (a background job, e.g. under a CI runner, starts with it ignored)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 folder = Path({folder!r})
 try:
     with WarmPool(2, preload=(), renderers=[RENDERER]) as pool:
