@@ -133,3 +133,16 @@ def test_the_sample_province_has_its_fictional_map(runs):
     assert "không phải ranh giới thật" in pdf_text(public / "tong-hop.pdf")
     assert 'class="chiso-locator"' in (public / "don-vi" / "S99.101.html").read_text(encoding="utf-8")
     assert "chiso-locator" not in (public / "don-vi" / "S99.02.html").read_text(encoding="utf-8")
+
+
+def test_the_run_folder_names_no_folder_of_the_machine(runs):
+    """The manifest and the executed notebooks say where things are relative to the run or
+    the project, never by an absolute path (the data folder here is a temporary folder)."""
+    from chiso.paths import PROJECT_ROOT
+
+    data, public, _ = runs
+    checked = [public / "manifest.json", *sorted(public.glob("_work/*/*.ipynb"))]
+    assert len(checked) >= 3
+    for path in checked:
+        text = path.read_text(encoding="utf-8")
+        assert str(PROJECT_ROOT) not in text and str(data.parent) not in text, path

@@ -365,3 +365,43 @@ def test_a_full_disk_still_gives_the_manifest_and_the_summary(tmp_path, notebook
     args = Namespace(year=2026, quarter=2, source="sample", edition="public", unit=["D1"], jobs=2, scale="small",
                      out=tmp_path, methodology="qd766-2022", force=False, no_pdf=False, geo=None, generated_at=None)
     assert runner.run_report(args) == 1
+
+
+def test_forced_rebuilds_with_a_fixed_build_time_are_byte_identical(tmp_path, notebooks_dir, patched, pool):
+    """Two --force runs with --generated-at: same manifest (the time fields are the build
+    time, no durations), same site and reports."""
+    from datetime import datetime, timedelta, timezone
+
+    when = datetime(2026, 7, 5, 8, 0, tzinfo=timezone(timedelta(hours=7)))
+    request = ReportRequest(year=2026, quarter=2, jobs=2, out=tmp_path, units=("D1",), force=True,
+                            generated_at=when)
+    outputs = []
+    for _ in range(3):
+        build_reports(request, notebooks_dir=notebooks_dir, renderer=RENDERER, progress=False, pool=pool)
+        folder = request.folder
+        outputs.append({path: path.read_bytes() for path in (folder.manifest, folder.site, folder.report("D1", "html"))})
+    assert outputs[1] == outputs[2]                  # the first run's reason is "missing …", then "forced"
+    manifest = json.loads(outputs[2][request.folder.manifest])
+    assert manifest["timings"]["started_at"] == manifest["timings"]["finished_at"] == "2026-07-05T08:00:00+07:00"
+    assert manifest["parameters"]["generated_at"].startswith("2026-07-05")
+
+
+def test_the_build_time_comes_from_the_option_or_source_date_epoch(monkeypatch):
+    from chiso.report.request import build_time
+
+    assert build_time("2026-07-05T08:00", "0").isoformat() == "2026-07-05T08:00:00+07:00"   # the option wins
+    assert build_time(None, "1783213200").isoformat() == "2026-07-05T01:00:00+00:00"
+    with pytest.raises(ChisoError, match="--generated-at 'yesterday': expected a date and time"):
+        build_time("yesterday", None)
+    with pytest.raises(ChisoError, match="SOURCE_DATE_EPOCH='soon': expected whole seconds"):
+        build_time(None, "soon")
+
+
+
+def test_a_300_character_unit_code_is_a_short_one_line_error(tmp_path):
+    units = pd.DataFrame({"unit": ["D1", "X" * 300], "name": ["Sở A", "x"], "level": ["department"] * 2})
+    with pytest.raises(ChisoError, match=r"unit code 'XXX.*… \(300 characters\)' cannot name a report file") as error:
+        runner.select_units(units, None, tmp_path)
+    assert len(str(error.value)) < 300
+    with pytest.raises(ChisoError, match=r"unit YYY.*… \(2000000 characters\) not in the report data"):
+        runner.select_units(units.head(1), ("Y" * 2_000_000,), tmp_path)

@@ -494,3 +494,14 @@ def test_auto_engine_prefers_quarto_on_path(tmp_path, monkeypatch):
     monkeypatch.setenv("CHISO_RENDER_ENGINE", "auto")
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     assert resolve_engine() == "pandoc"
+
+
+
+def test_rendering_the_same_notebook_again_gives_the_same_bytes(report_notebook, tmp_path, monkeypatch):
+    """Rebuilds are byte-identical (--force with --generated-at): the HTML and the PDF hold
+    no time of their own (the report's build time is in its text, from the report data)."""
+    monkeypatch.setenv("CHISO_RENDER_ENGINE", "pandoc")
+    first = render_notebook(report_notebook, tmp_path / "a", "x", title="T")
+    second = render_notebook(report_notebook, tmp_path / "b", "x", title="T")
+    assert first["pdf"].read_bytes() == second["pdf"].read_bytes()
+    assert first["html"].read_bytes() == second["html"].read_bytes()

@@ -115,3 +115,10 @@ def test_unit_codes_unusable_as_file_names(tmp_path):
     assert sorted(data.donvi["MaDonVi"]) == ["H44", "H44.05", "H44.99"]
     # the dossier of H44.01 went with its unit: input = accepted + set aside still holds
     assert set_aside_rows(data, "hoso") == [(1, "MaDonVi", "unit set aside")]
+
+
+
+def test_a_unit_code_too_long_for_a_file_name_is_set_aside(tmp_path):
+    donvi = DONVI + ("X" * 300 + ",Đơn vị dài,SO,H44\n")        # row 4
+    data = load_dossiers(write_folder(tmp_path / "d", donvi=donvi))
+    assert (4, "MaDonVi", "unit code longer than 64 characters (300)") in set_aside_rows(data, "donvi")

@@ -246,3 +246,44 @@ def test_no_data_note_says_what_is_missing_in_vietnamese():
     assert _missing_input_vi("no data: missing table pakn, column hoso.DanhGia") == "thiếu bảng pakn, cột hoso.DanhGia"
     assert _missing_input_vi("offering judged from dossiers only") == ""
     assert _missing_input_vi(None) == ""
+
+
+def test_the_workbook_is_the_same_bytes_when_rebuilt_from_the_same_data(rd, tmp_path):
+    """Its creation time is the report data's build time, not the moment it is written."""
+    import time
+
+    first = excel.write_excel(rd, tmp_path / "a.xlsx").read_bytes()
+    time.sleep(1.1)  # the workbook's times have whole seconds
+    assert excel.write_excel(rd, tmp_path / "b.xlsx").read_bytes() == first
+
+
+
+def test_a_huge_unit_name_is_capped_in_the_report_data():
+    """A 1.6 MB name (a corrupt cell) would reach titles and pandoc's command line
+    ("Argument list too long"): the report data keeps its first 200 characters."""
+    import tiny_report
+
+    huge = "Sở " + "A" * 1_600_000
+    units = tiny_report.UNITS.assign(name=tiny_report.UNITS["name"].where(tiny_report.UNITS["unit"] != "D1", huge))
+    rd = tiny_report.assemble_report_data(
+        {code: tiny_report.scored_period(code) for code in ("2026-Q1", "2026-Q2")}, units, tiny_report.METHODOLOGY,
+        tiny_report.Period.quarter(2026, 2), source_kind="sample", province="Tỉnh Mẫu", fingerprint="0" * 64)
+    name = rd.unit_total("D1")["name"]
+    assert len(name) == 200 and name.endswith("…") and name.startswith("Sở AAA")
+    assert len(text.report_title(rd, "D1")) < 300
+
+
+
+def test_every_reason_of_the_loader_has_its_vietnamese_text():
+    """Reasons are the loader's constants, each translated once (no English in a report)."""
+    from chiso.report.quality import reason_vi
+    from chiso.sources import dossiers
+
+    constants = [value for name, value in vars(dossiers).items()
+                 if name.isupper() and isinstance(value, str) and " " in value]
+    assert len(constants) >= 12
+    from chiso.indicators.quality import CHECKS
+
+    constants += [reason for _, reason in CHECKS.values()]
+    untranslated = [reason for reason in constants if reason_vi(reason) == reason]
+    assert untranslated == []

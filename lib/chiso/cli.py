@@ -214,7 +214,9 @@ def _score_official(args) -> int:
     scored = score_official(official, methodology)
     # Only what chiso can compute: not 2.2 (only an average is published) nor the
     # online-services block (DVCQG publishes its total, not its formula).
-    scored = scored[scored["status"].isin(["ok", "no_data"])]
+    from chiso.report.status import COMPARABLE
+
+    scored = scored[scored["status"].isin(COMPARABLE)]
     _write_scores(scored, args.out, ["unit_name", "level", "ratio", "published_points", "data_quality",
                                      "data_quality_message", "defect"])
     defects = defect_summary(scored, official)

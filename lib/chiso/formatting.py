@@ -98,3 +98,23 @@ def fold_diacritics(text: str) -> str:
     """
     text = str(text).replace("đ", "d").replace("Đ", "D")
     return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
+def clipped(value: object, limit: int = 40) -> str:
+    """A value for an error message, cut to ``limit`` characters with its length said (a
+    1.6 MB cell must not flood the terminal).
+
+    >>> clipped("H44.19"), clipped("x" * 300)
+    ('H44.19', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx… (300 characters)')
+    """
+    text = str(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
+def capped(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending in "…" when cut.
+
+    >>> capped("Ủy ban nhân dân xã Đồng Hỷ", 12)
+    'Ủy ban nhân…'
+    """
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"

@@ -32,6 +32,10 @@ SAMPLE_SEED = 766
 REPORTS_ROOT = Path("reports")
 INTERNAL_SUFFIX = "-noibo"
 
+# A unit code names its report files (<code>.html): a file name holds at most 255 bytes;
+# real codes (H44.19, 000.00.20.H44) are far shorter.
+MAX_CODE_CHARACTERS = 64
+
 SUMMARY_NAME = "tong-hop"
 SITE_NAME = "index.html"
 EXCEL_NAME = "bang-xep-hang.xlsx"
@@ -67,6 +71,22 @@ def run_folder(out: Path, period_key: str, edition: str) -> Path:
     'reports/2026-Q2-noibo'
     """
     return Path(out) / f"{period_key}{INTERNAL_SUFFIX if edition == 'internal' else ''}"
+
+
+def portable_path(path: str | Path) -> str:
+    """A path as the published manifest shows it: relative to the project root when inside
+    it (``params/methodology/qd766-2022.yaml``), else its name only — never the machine's folders.
+
+    >>> portable_path(PROJECT_ROOT / "params" / "x.yaml"), portable_path("/home/an/du-lieu/2026")
+    ('params/x.yaml', '2026')
+    >>> portable_path("reports")
+    'reports'
+    """
+    path = Path(path)
+    if not path.is_absolute():
+        return path.as_posix()
+    path = path.resolve()
+    return path.relative_to(PROJECT_ROOT).as_posix() if path.is_relative_to(PROJECT_ROOT) else path.name
 
 
 @dataclass(frozen=True)

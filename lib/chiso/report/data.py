@@ -75,11 +75,13 @@ import numpy as np
 import pandas as pd
 
 from chiso import __version__
+from chiso import formatting as fmt
 from chiso.errors import ChisoError, InputError
 from chiso.methodology import Methodology, load_methodology
 from chiso.outputs import replacing, write_text
 from chiso.paths import DATA_DIR_NAME, META_NAME, SAMPLE_SEED, sample_folder
 from chiso.period import Period
+from chiso.report import status
 from chiso.results import ResultsStore
 from chiso.scoring import group_scores, numerator_to_full, unit_scores
 from chiso.sources.geo import Geometry, geometry_summary, geometry_table, resolve_geometry
@@ -119,6 +121,9 @@ PAIRED_LABELS = {
     "official": SOURCE_LABELS["official"] + "; đối chiếu với dữ liệu hồ sơ của tỉnh",
 }
 NOTE_OFFICIAL_BLOCK = "chính thức, không tính lại"
+# A unit's name is shown in titles, tables and page headers: a longer one (a corrupt cell
+# of megabytes) is cut, so that reports stay readable and no command line gets too long.
+MAX_NAME_CHARACTERS = 200
 
 
 @dataclass(frozen=True)
@@ -303,6 +308,8 @@ def assemble_report_data(
     ``generated_at``: the build time the reports show (default: now; fixed for byte-identical
     rebuilds, see ``chiso report --generated-at``).
     """
+    units = units.assign(name=units["name"].map(
+        lambda name: fmt.capped(name, MAX_NAME_CHARACTERS) if isinstance(name, str) else name))
     indicators = _indicator_table(scored, methodology)
     groups = group_scores(indicators, methodology, unit_columns=("period", "unit"))[["period", "unit", "group", "group_name", "points",
                                                             "max_points"]]
@@ -594,15 +601,16 @@ def _indicator_table(scored: dict[str, pd.DataFrame], methodology: Methodology) 
     is_block = table["indicator"].eq(ONLINE_BLOCK)
     # 2.2 (not scored): computed data carries the average as numerator / denominator
     # (total working days / finished dossiers), official data as a published value.
-    analysis_only = table["indicator"].map(ind_info["rule"]).eq("not_scored")
+    # Not scored: the methodology says so (rule not_scored; 2.2 in QĐ 766).
+    analysis_only = table["indicator"].isin([i.code for i in methodology.indicators if not i.scored])
     table["value"] = table["value"].where(~analysis_only | table["value"].notna(), table["ratio"])
     table["name"] = table["indicator"].map(ind_info["name"]).where(~is_block, ONLINE_BLOCK_NAME)
     table["group"] = table["indicator"].map(ind_info["group"]).where(~is_block, block_group)
-    table["rule"] = table["indicator"].map(ind_info["rule"]).where(~is_block, "official")
+    table["rule"] = table["indicator"].map(ind_info["rule"]).where(~is_block, status.OFFICIAL)
     table["threshold"] = table["indicator"].map(ind_info["threshold"])
     table["max_points"] = table["max_points"].fillna(table["indicator"].map(ind_info["max_points"]))
     table["points_lost"] = table["max_points"] - table["points"]
-    table["status"] = _status(table, is_block)
+    table["status"] = _status(table, is_block, analysis_only)
     table["source_note"] = _source_note(table, is_block)
     table["detail"] = table["note"] if "note" in table else pd.NA
     table["numerator_to_full"] = [
@@ -621,15 +629,15 @@ def _indicator_table(scored: dict[str, pd.DataFrame], methodology: Methodology) 
     return out
 
 
-def _status(table: pd.DataFrame, is_block: pd.Series) -> pd.Series:
+def _status(table: pd.DataFrame, is_block: pd.Series, analysis_only: pd.Series) -> pd.Series:
     # chiso.scoring marks rows that do not apply to their unit (methodology setting)
-    not_applicable = table["status"].eq("not_applicable") if "status" in table else False
-    status = np.select(
-        [is_block, table["rule"].eq("not_scored"), not_applicable, table["points"].isna()],
-        ["official", "not_scored", "not_applicable", "no_data"],
-        default="ok",
+    not_applicable = table["status"].eq(status.NOT_APPLICABLE) if "status" in table else False
+    codes = np.select(
+        [is_block, analysis_only, not_applicable, table["points"].isna()],
+        [status.OFFICIAL, status.NOT_SCORED, status.NOT_APPLICABLE, status.NO_DATA],
+        default=status.OK,
     )
-    return pd.Series(status, index=table.index)
+    return pd.Series(codes, index=table.index)
 
 
 def _source_note(table: pd.DataFrame, is_block: pd.Series) -> pd.Series:

@@ -13,8 +13,9 @@ from chiso.report.colours import tint
 from chiso.report.data import ReportData
 from chiso.report.maps import enforcement_map, map_columns
 from chiso.report.province_tables import ranking_table
-from chiso.report.tables import LEVEL_NAMES, POINTS, PERCENT, SIGNED, RANK, COUNT, column_kind, ranked_levels
+from chiso.report.tables import POINTS, PERCENT, SIGNED, RANK, COUNT, column_kind, ranked_levels
 from chiso.report.text import SAMPLE_BANNER
+from chiso.scoring import LEVEL_NAMES_VI
 EXCEL_FORMATS = {POINTS: "0.00", PERCENT: "0.00", SIGNED: "+0.00;-0.00;0.00", RANK: "0", COUNT: "#,##0.##"}
 
 
@@ -31,13 +32,13 @@ def write_excel(rd: ReportData, path: Path) -> Path:
     """
     path = Path(path)
     ranking = pd.concat(
-        [ranking_table(rd, lv).assign(Cấp=LEVEL_NAMES[lv]) for lv in ranked_levels(rd)], ignore_index=True
+        [ranking_table(rd, lv).assign(Cấp=LEVEL_NAMES_VI[lv]) for lv in ranked_levels(rd)], ignore_index=True
     )
     ranking = ranking[["Cấp", *[c for c in ranking.columns if c != "Cấp"]]]
     sheets = [("Xếp hạng", ranking, None)]
     for by, title in (("group", "Bản đồ - nhóm"), ("indicator", "Bản đồ - chỉ số")):
         maps = [enforcement_map(rd, lv, by) for lv in ranked_levels(rd)]
-        points = pd.concat([p.assign(Cấp=LEVEL_NAMES[lv]) for (p, _), lv in zip(maps, ranked_levels(rd))], ignore_index=True)
+        points = pd.concat([p.assign(Cấp=LEVEL_NAMES_VI[lv]) for (p, _), lv in zip(maps, ranked_levels(rd))], ignore_index=True)
         points = points[["Cấp", *[c for c in points.columns if c != "Cấp"]]]
         maxima = {label: maximum for label, maximum in map_columns(rd, by).values() if label in points}
         sheets.append((title, points, {**maxima, "Tổng điểm": 100.0}))

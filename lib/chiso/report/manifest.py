@@ -3,7 +3,7 @@ summary printed at the end of ``chiso report``.
 
 The manifest is published with the reports: it names files relative to the run folder or
 the project, never by the absolute paths of the machine that built them
-(:func:`portable_path`). A run with a fixed build time (``--generated-at`` or
+(:func:`chiso.paths.portable_path`). A run with a fixed build time (``--generated-at`` or
 SOURCE_DATE_EPOCH) records that time and no durations, so that rebuilding the same inputs
 gives the same bytes.
 """
@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from chiso import __version__
-from chiso.paths import MANIFEST_NAME, PROJECT_ROOT, STALE_DIR_NAME, SUMMARY_NAME
+from chiso.paths import MANIFEST_NAME, STALE_DIR_NAME, SUMMARY_NAME, portable_path
 from chiso.report.fingerprints import input_files, sha256_file
 from chiso.report.tasks import FAILED, OUTDATED, RENDERED, SKIPPED, STATUSES, TaskResult
 
@@ -80,22 +80,6 @@ class RunSummary:
 def status_counts(results: list[TaskResult]) -> dict[str, int]:
     """How many results have each status (every status listed, 0 included)."""
     return {s: sum(r.status == s for r in results) for s in STATUSES}
-
-
-def portable_path(path: str | Path) -> str:
-    """A path as the published manifest shows it: relative to the project root when inside
-    it (``params/methodology/qd766-2022.yaml``), else its name only — never the machine's folders.
-
-    >>> portable_path(PROJECT_ROOT / "params" / "x.yaml"), portable_path("/home/an/du-lieu/2026")
-    ('params/x.yaml', '2026')
-    >>> portable_path("reports")
-    'reports'
-    """
-    path = Path(path)
-    if not path.is_absolute():
-        return path.as_posix()
-    path = path.resolve()
-    return path.relative_to(PROJECT_ROOT).as_posix() if path.is_relative_to(PROJECT_ROOT) else path.name
 
 
 def _portable_source(source: str) -> str:

@@ -6,11 +6,13 @@ import numpy as np
 import pandas as pd
 
 from chiso import formatting as fmt
+from chiso.report import status
 from chiso.report.blocks import ReportBlock, coloured_table, escape_markdown
 from chiso.report.colours import band_of, band_scale, tint
 from chiso.report.data import ReportData
 from chiso.report.province_tables import ranking_table
-from chiso.report.tables import LEVEL_NAMES, formatted, heading, ranked_levels
+from chiso.report.tables import formatted, heading, ranked_levels
+from chiso.scoring import LEVEL_NAMES_VI
 
 
 def enforcement_map(rd: ReportData, level: str, by: str = "group") -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -48,7 +50,7 @@ def map_columns(rd: ReportData, by: str) -> dict[str, tuple[str, float]]:
         return {g["code"]: (f"{g['code']}. {g['name']} ({fmt.number(g['max_points'], 0)})", g["max_points"])
                 for g in rd.meta["groups"]}
     rows = rd.current("indicators")
-    rows = rows[~rows["status"].eq("not_scored") & rows["max_points"].notna()].drop_duplicates("indicator")
+    rows = rows[~rows["status"].eq(status.NOT_SCORED) & rows["max_points"].notna()].drop_duplicates("indicator")
     return {c: (f"{c.replace('-', '–')} ({fmt.number(m, 0)})", m) for c, m in zip(rows["indicator"], rows["max_points"])}
 
 
@@ -77,7 +79,7 @@ def map_blocks(rd: ReportData) -> list[ReportBlock]:
     """The enforcement map of each level: units × groups, then units × sub-indicators."""
     blocks = [band_legend(rd)]
     for level in ranked_levels(rd):
-        name = LEVEL_NAMES[level]
+        name = LEVEL_NAMES_VI[level]
         blocks += [
             heading(name),
             map_block(rd, level, "group", f"Bản đồ thực thi theo nhóm chỉ số — {name.lower()} (điểm)"),

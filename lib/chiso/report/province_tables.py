@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from chiso.report import status
 from chiso.report.blocks import ReportBlock
 from chiso.report.data import ReportData
-from chiso.report.tables import (LEVEL_NAMES, NO_DATA, change, heading, previous_totals, ranked_levels,
-                                 table_block)
+from chiso.report.tables import NO_DATA, change, heading, previous_totals, ranked_levels, table_block
+from chiso.scoring import LEVEL_NAMES_VI
 
 
 def ranking_table(rd: ReportData, level: str) -> pd.DataFrame:
@@ -39,7 +40,7 @@ def band_distribution(rd: ReportData) -> pd.DataFrame:
     counts = pd.crosstab(rows["level"], rows["band"].fillna(NO_DATA)).reindex(index=ranked_levels(rd), fill_value=0)
     counts = counts.reindex(columns=names + ([NO_DATA] if NO_DATA in counts else []), fill_value=0)
     counts["Tổng"] = counts.sum(axis=1)
-    counts.insert(0, "Cấp", [LEVEL_NAMES[lv] for lv in counts.index])
+    counts.insert(0, "Cấp", [LEVEL_NAMES_VI[lv] for lv in counts.index])
     return counts.reset_index(drop=True).rename_axis(columns=None)
 
 
@@ -57,7 +58,7 @@ def movers(rd: ReportData, direction: str = "up", n: int = 5) -> pd.DataFrame:
     rows = rows.sort_values(["change", "name"], ascending=[direction != "up", True], kind="stable").head(n)
     return pd.DataFrame(
         {
-            "Cấp": rows["level"].map(LEVEL_NAMES).astype(object),
+            "Cấp": rows["level"].map(LEVEL_NAMES_VI).astype(object),
             "Mã": rows["unit"].astype(object),
             "Đơn vị": rows["name"].astype(object),
             "Kỳ trước": rows["previous"],
@@ -76,7 +77,7 @@ def weakest_indicators(rd: ReportData, n: int = 5) -> pd.DataFrame:
     """
     rows = rd.current("indicators")
     levels = rd.current("totals").set_index("unit")["level"]
-    rows = rows[rows["unit"].map(levels).isin(ranked_levels(rd)) & ~rows["status"].isin(["not_scored", "not_applicable"])]
+    rows = rows[rows["unit"].map(levels).isin(ranked_levels(rd)) & rows["status"].isin(status.SCORED)]
     scored = rows[rows["points"].notna() & (rows["max_points"] > 0)]
     stats = scored.groupby("indicator", sort=False).agg(
         name=("name", "first"),
@@ -85,7 +86,7 @@ def weakest_indicators(rd: ReportData, n: int = 5) -> pd.DataFrame:
         short=("points_lost", lambda s: int((s > 0).sum())),
     )
     stats["share"] = stats["points"] / stats["max_points"] * 100
-    stats["no_data"] = rows[rows["status"].eq("no_data")].groupby("indicator").size().reindex(stats.index, fill_value=0)
+    stats["no_data"] = rows[rows["status"].eq(status.NO_DATA)].groupby("indicator").size().reindex(stats.index, fill_value=0)
     stats = stats.reset_index().sort_values(["share", "indicator"], kind="stable").head(n)
     return pd.DataFrame(
         {
@@ -104,7 +105,7 @@ def ranking_blocks(rd: ReportData) -> list[ReportBlock]:
     """One heading and ranking table per level."""
     blocks = []
     for level in ranked_levels(rd):
-        name = LEVEL_NAMES[level]
+        name = LEVEL_NAMES_VI[level]
         blocks += [heading(name), table_block(ranking_table(rd, level), f"Xếp hạng {name.lower()}")]
     return blocks
 

@@ -4,30 +4,38 @@ from __future__ import annotations
 
 import pandas as pd
 
+from chiso.indicators.quality import CHECKS
 from chiso.report.blocks import ReportBlock, escape_markdown
 from chiso.report.data import ReportData
 from chiso.report.internal_tables import capped
 from chiso.report.tables import heading, table_block
+from chiso.sources import dossiers
+
 _TABLE_NAMES = {"donvi": "Đơn vị", "tthc": "Thủ tục hành chính", "tthc_donvi": "Thủ tục theo đơn vị",
                 "hoso": "Hồ sơ", "hoso_su_kien": "Quá trình xử lý hồ sơ", "pakn": "Phản ánh, kiến nghị",
                 "congbo": "Công bố, công khai thủ tục"}
-_REASONS_VI = {"required value blank": "thiếu giá trị bắt buộc", "unparseable date": "ngày giờ không đọc được",
-               "not a yes/no value": "không phải giá trị có/không", "not a number": "không phải số",
-               "identical copy of an earlier row": "trùng hệt một dòng trước",
-               "event before reception": "sự kiện trước ngày tiếp nhận",
-               "same dossier, event and instant as an earlier row": "trùng hồ sơ, sự kiện và thời điểm với dòng trước",
-               "due date before reception": "hạn trả trước ngày tiếp nhận",
-               "handled before received": "xử lý xong trước ngày tiếp nhận",
-               "date after the export date": "ngày sau ngày xuất dữ liệu",
-               "date in the future": "ngày trong tương lai",
-               "unknown parent unit": "đơn vị cấp trên không có trong danh mục",
-               "parent unit set aside": "đơn vị cấp trên đã bị loại",
-               # counted by the rules, rows kept (chiso.indicators.quality)
-               "terminal event of another kind after the end": "có sự kiện kết thúc khác sau khi hồ sơ đã kết thúc",
-               "legal time limit not above 0": "thời hạn giải quyết không lớn hơn 0 (không dùng được)",
-               "blank fee counted in 3.6": "phí, lệ phí để trống, vẫn tính vào 3.6",
-               "procedure online at some units of its tier and not others":
-                   "thủ tục trực tuyến ở một số đơn vị cùng cấp, không ở đơn vị khác (3.1)"}
+# The reasons of the loader and of the rule checks (their constants: one definition of
+# each) and how reports say them.
+_REASONS_VI = {
+    dossiers.BLANK_REQUIRED: "thiếu giá trị bắt buộc",
+    dossiers.UNPARSEABLE_DATE: "ngày giờ không đọc được",
+    dossiers.NOT_YES_NO: "không phải giá trị có/không",
+    dossiers.NOT_A_NUMBER: "không phải số",
+    dossiers.IDENTICAL_COPY: "trùng hệt một dòng trước",
+    dossiers.EVENT_BEFORE_RECEPTION: "sự kiện trước ngày tiếp nhận",
+    dossiers.REPEATED_EVENT: "trùng hồ sơ, sự kiện và thời điểm với dòng trước",
+    dossiers.DUE_BEFORE_RECEPTION: "hạn trả trước ngày tiếp nhận",
+    dossiers.HANDLED_BEFORE_RECEIVED: "xử lý xong trước ngày tiếp nhận",
+    dossiers.AFTER_EXPORT: "ngày sau ngày xuất dữ liệu",
+    dossiers.IN_THE_FUTURE: "ngày trong tương lai",
+    dossiers.UNKNOWN_PARENT: "đơn vị cấp trên không có trong danh mục",
+    dossiers.PARENT_SET_ASIDE: "đơn vị cấp trên đã bị loại",
+    # counted by the rules, rows kept (chiso.indicators.quality)
+    CHECKS["later_terminal"][1]: "có sự kiện kết thúc khác sau khi hồ sơ đã kết thúc",
+    CHECKS["limit"][1]: "thời hạn giải quyết không lớn hơn 0 (không dùng được)",
+    CHECKS["blank_fee"][1]: "phí, lệ phí để trống, vẫn tính vào 3.6",
+    CHECKS["tiers"][1]: "thủ tục trực tuyến ở một số đơn vị cùng cấp, không ở đơn vị khác (3.1)",
+}
 _NOUNS_VI = {"unit": "đơn vị", "procedure": "thủ tục", "dossier": "hồ sơ"}
 
 

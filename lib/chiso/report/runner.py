@@ -57,7 +57,8 @@ from typing import TYPE_CHECKING
 
 from chiso.errors import ChisoError
 from chiso.outputs import OutputError, output_error, write_text
-from chiso.paths import NOTEBOOKS_DIR, SUMMARY_NAME, RunFolder
+from chiso.formatting import clipped
+from chiso.paths import MAX_CODE_CHARACTERS, NOTEBOOKS_DIR, SUMMARY_NAME, RunFolder
 from chiso.report.fingerprints import code_fingerprint, data_files, sha256_file, sha256_text, tool_versions
 from chiso.report.manifest import RunSummary, build_manifest
 from chiso.report.pool import WarmPool, render_tasks
@@ -88,7 +89,7 @@ def build_reports(
     from chiso.methodology import load_methodology
     from chiso.report.data import build_report_data
 
-    started_at = (request.generated_at or datetime.now()).astimezone()
+    started_at = request.generated_at or datetime.now().astimezone()
     clock = started_clock = time.perf_counter()
     methodology = load_methodology(request.methodology)
     notebooks = {kind: Path(notebooks_dir) / name for kind, name in
@@ -227,15 +228,17 @@ def select_units(units, codes: tuple[str, ...] | None, data_dir: Path):
     ``.``, ``-``, ``_``): a code from an input file can never write outside the run folder.
     """
     codes_in_data = units["unit"].astype(str)
-    unsafe = codes_in_data[~codes_in_data.str.fullmatch(SAFE_NAME) | codes_in_data.isin(RunFolder.RESERVED)]
+    unsafe = codes_in_data[~codes_in_data.str.fullmatch(SAFE_NAME) | codes_in_data.isin(RunFolder.RESERVED)
+                           | (codes_in_data.str.len() > MAX_CODE_CHARACTERS)]
     if len(unsafe):
-        raise ChisoError(f"{data_dir / 'units.parquet'}: unit code {unsafe.iloc[0]!r} cannot name a report file "
-                         f"(expected letters, digits, '.', '-' or '_', and none of {', '.join(RunFolder.RESERVED)})")
+        raise ChisoError(f"{data_dir / 'units.parquet'}: unit code {clipped(unsafe.iloc[0])!r} cannot name a report "
+                         f"file (expected at most {MAX_CODE_CHARACTERS} letters, digits, '.', '-' or '_', and "
+                         f"none of {', '.join(RunFolder.RESERVED)})")
     if not codes:
         return units
     unknown = sorted(set(codes) - set(units["unit"]))
     if unknown:
-        raise ChisoError(f"unit {', '.join(unknown)} not in the report data "
+        raise ChisoError(f"unit {', '.join(clipped(code) for code in unknown[:5])} not in the report data "
                          f"(see {data_dir / 'units.parquet'}: {len(units)} units)")
     return units[units["unit"].isin(codes)]
 

@@ -40,8 +40,9 @@ from chiso.report.colours import ink_on
 from chiso.report.data import ReportData
 from chiso.report.national import display_table, national_table, province_position
 from chiso.report.province_tables import ranking_table
-from chiso.report.tables import LEVEL_NAMES, ranked_levels
+from chiso.report.tables import ranked_levels
 from chiso.report.text import SAMPLE_BANNER, cutoff_text, data_coverage
+from chiso.scoring import LEVEL_NAMES_VI
 
 NO_REPORT = "chưa có báo cáo kỳ này"
 INTERNAL_BANNER = "BẢN NỘI BỘ — phục vụ đánh giá cán bộ, không công bố"
@@ -79,7 +80,7 @@ def site_rows(rd: ReportData, folder: RunFolder, reports: Mapping[str, Iterable[
                 "code": code,
                 "name": name,
                 "level": level,
-                "level_name": LEVEL_NAMES[level],
+                "level_name": LEVEL_NAMES_VI[level],
                 "total": fmt.number(total),
                 "band": band if not fmt.is_missing(band) else "Chưa có số liệu",
                 "band_colour": bands.get(band, "#d0d7de"),
@@ -113,7 +114,7 @@ def write_site(rd: ReportData, folder: RunFolder, reports: Mapping[str, Iterable
         excel=folder.excel.name if folder.excel.is_file() else None,
         no_report=NO_REPORT,
         rows=site_rows(rd, folder, reports),
-        levels=[(lv, LEVEL_NAMES[lv]) for lv in ranked_levels(rd)],
+        levels=[(lv, LEVEL_NAMES_VI[lv]) for lv in ranked_levels(rd)],
         bands=[b["name"] for b in rd.meta["bands"]],
         coverage=data_coverage(rd),
         map=Markup(choropleth_html(rd, link_prefix=f"{UNITS_DIR_NAME}/",

@@ -29,11 +29,12 @@ from __future__ import annotations
 import pandas as pd
 
 from chiso import formatting as fmt
+from chiso.report import status
 from chiso.report.blocks import ReportBlock, escape_markdown, markdown_table
 from chiso.report.data import ReportData
-from chiso.scoring import LEVEL_NAMES_VI, LEVELS, round_half_up
-LEVEL_NAMES = LEVEL_NAMES_VI
-NO_DATA = "Chưa có số liệu"
+from chiso.scoring import LEVELS, round_half_up
+
+NO_DATA = status.NOTES[status.NO_DATA]  # "Chưa có số liệu"
 POINTS, COUNT, PERCENT, SIGNED, RANK = "points", "count", "percent", "signed", "rank"
 COLUMN_KINDS = {
     "Điểm": POINTS,

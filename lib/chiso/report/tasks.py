@@ -13,7 +13,7 @@ from typing import Callable
 
 from chiso.errors import ChisoError
 from chiso.outputs import write_text
-from chiso.paths import KEY_NAME, RUNNING_NAME
+from chiso.paths import KEY_NAME, RUNNING_NAME, portable_path
 from chiso.report.fingerprints import sha256_text
 from chiso.report.request import OUTPUT_FORMATS
 
@@ -168,9 +168,26 @@ def execute_task(task: RenderTask) -> TaskResult:
         result.status = RENDERED
     except Exception as exc:  # noqa: BLE001 - one unit's failure must not stop the batch
         result.error = last_line(exc)
+    _without_machine_paths(task)
     task.running_file.unlink(missing_ok=True)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _without_machine_paths(task: RenderTask) -> None:
+    """papermill records the absolute paths of the notebook and of its executed copy in the
+    executed notebook's metadata: replace them by the project-relative notebook and the
+    file's own name, so that the executed notebook says nothing of the machine's folders."""
+    path = task.executed_notebook
+    if not path.is_file():
+        return
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    recorded = notebook.get("metadata", {}).get("papermill")
+    if recorded is None:
+        return
+    recorded.update(input_path=portable_path(task.notebook), output_path=path.name)
+    # As nbformat writes notebooks (sorted keys, one-space indent).
+    write_text(path, json.dumps(notebook, sort_keys=True, indent=1, ensure_ascii=False) + "\n")
 
 
 def _publish(rendered: dict[str, Path], task: RenderTask) -> dict[str, Path]:

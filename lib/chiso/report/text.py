@@ -7,10 +7,11 @@ import pandas as pd
 
 from chiso import formatting as fmt
 from chiso.errors import ChisoError
+from chiso.report import status
 from chiso.report.blocks import ReportBlock, escape_markdown
 from chiso.report.data import ReportData
-from chiso.report.tables import LEVEL_NAMES, NO_DATA, previous_totals, ranked_levels
-from chiso.scoring import round_half_up
+from chiso.report.tables import NO_DATA, previous_totals, ranked_levels
+from chiso.scoring import LEVEL_NAMES_VI, round_half_up
 # "ranked among ..." for a unit's rank.
 LEVEL_PEERS = {
     "province": "các tỉnh",
@@ -81,7 +82,7 @@ def unit_header(rd: ReportData, unit: str) -> ReportBlock:
     row = rd.unit_total(unit)
     lines = [
         f"- **Đơn vị:** {escape_markdown(row['name'])} (mã {escape_markdown(unit)}; "
-        f"cấp: {escape_markdown(LEVEL_NAMES.get(row['level'], row['level']))})",
+        f"cấp: {escape_markdown(LEVEL_NAMES_VI.get(row['level'], row['level']))})",
         *_header_lines(rd),
         *_sample_notice(rd),
     ]
@@ -98,7 +99,7 @@ def data_coverage(rd: ReportData) -> str | None:
     'chưa có số liệu: 1.1, 1.2, 1.3 (mọi đơn vị); 5.1 (3 đơn vị) — tổng điểm, xếp loại và hạng chỉ tính các chỉ số có số liệu'
     """
     rows = rd.current("indicators")
-    missing = rows[rows["status"].eq("no_data")]
+    missing = rows[rows["status"].eq(status.NO_DATA)]
     if missing.empty:
         return None
     units = rows["unit"].nunique()
@@ -114,7 +115,7 @@ def province_header(rd: ReportData) -> ReportBlock:
     """Header of the province summary: province, period, methodology, source, time,
     fingerprint, and which sub-indicators lack data."""
     counts = rd.current("totals")["level"].value_counts()
-    units = "; ".join(f"{escape_markdown(LEVEL_NAMES[lv].lower())}: {counts[lv]}" for lv in ranked_levels(rd))
+    units = "; ".join(f"{escape_markdown(LEVEL_NAMES_VI[lv].lower())}: {counts[lv]}" for lv in ranked_levels(rd))
     coverage = data_coverage(rd)
     lines = [
         f"- **Tỉnh:** {escape_markdown(rd.meta['province'] or NO_DATA)} (số đơn vị — {units})",
@@ -150,7 +151,7 @@ def unit_summary(rd: ReportData, unit: str) -> ReportBlock:
         return ReportBlock(f"**{NO_DATA}** để tính tổng điểm của đơn vị trong kỳ này.\n")
     lines = [f"- **Tổng điểm: {fmt.number(o['total'])}/100** — xếp loại **{escape_markdown(o['band'])}**"]
     rows = rd.current("indicators")
-    no_data = rows[(rows["unit"] == unit) & rows["status"].eq("no_data")]
+    no_data = rows[(rows["unit"] == unit) & rows["status"].eq(status.NO_DATA)]
     if len(no_data):
         # A total over fewer than 100 points of data is not comparable with a complete one: say so.
         lines.append(

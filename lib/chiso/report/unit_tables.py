@@ -8,9 +8,10 @@ import pandas as pd
 
 from chiso import formatting as fmt
 from chiso.period import Period
+from chiso.report import status
 from chiso.report.blocks import ReportBlock
 from chiso.report.data import ReportData
-from chiso.report.tables import NO_DATA, change, table_block
+from chiso.report.tables import change, table_block
 # What the numerator of each sub-indicator counts, for "what it takes" sentences
 # ("Cần thêm 42 hồ sơ xử lý đúng hạn").
 # Sub-indicators whose numerator is not a count (methodology: numerator_is_count: false):
@@ -57,15 +58,6 @@ def group_table(rd: ReportData, unit: str) -> pd.DataFrame:
     return table
 
 
-_STATUS_NOTES = {
-    "no_data": NO_DATA,
-    "not_scored": "Chỉ để phân tích, không tính điểm",
-    "official": "chính thức, không tính lại",
-}
-_NOT_APPLICABLE_NOTES = {
-    "full": "Không áp dụng với đơn vị: tính đủ điểm theo phương pháp",
-    "zero": "Không áp dụng với đơn vị: 0 điểm theo phương pháp",
-}
 
 
 def _missing_input_vi(detail) -> str:
@@ -85,14 +77,14 @@ def _missing_input_vi(detail) -> str:
 def _indicator_notes(rows: pd.DataFrame, rd: ReportData) -> pd.Series:
     """The "Ghi chú" column: status (with what input is missing for "no data"), zero
     denominator, average days (2.2), DVCQG's flags."""
-    status = rows["status"].map(_STATUS_NOTES).fillna("")
+    notes = rows["status"].map(status.NOTES).fillna("")
     missing = rows["detail"].map(_missing_input_vi) if "detail" in rows else pd.Series("", index=rows.index)
-    status = status.where(missing.eq(""), status + ": " + missing)
-    status[rows["status"].eq("not_applicable")] = _NOT_APPLICABLE_NOTES[rd.meta["commune_not_applicable"]]
-    status[rows["status"].eq("ok") & rows["denominator"].eq(0)] = "Không phát sinh trong kỳ (mẫu số 0)"
+    notes = notes.where(missing.eq(""), notes + ": " + missing)
+    notes[rows["status"].eq(status.NOT_APPLICABLE)] = status.NOT_APPLICABLE_NOTES[rd.meta["commune_not_applicable"]]
+    notes[rows["status"].eq(status.OK) & rows["denominator"].eq(0)] = "Không phát sinh trong kỳ (mẫu số 0)"
     average = ("Bình quân " + rows["value"].map(fmt.days)).where(rows["value"].notna(), "")
-    flags = rows["source_note"].fillna("").where(~rows["status"].eq("official"), "")  # official: said already
-    return pd.Series(["; ".join(filter(None, notes)) for notes in zip(status, average, flags)], index=rows.index)
+    flags = rows["source_note"].fillna("").where(~rows["status"].eq(status.OFFICIAL), "")  # official: said already
+    return pd.Series(["; ".join(filter(None, parts)) for parts in zip(notes, average, flags)], index=rows.index)
 
 
 def indicator_table(rd: ReportData, unit: str) -> pd.DataFrame:
@@ -106,7 +98,7 @@ def indicator_table(rd: ReportData, unit: str) -> pd.DataFrame:
     """
     rows = rd.current("indicators")
     rows = rows[rows["unit"] == unit]
-    scored = ~rows["status"].eq("not_scored")
+    scored = ~rows["status"].eq(status.NOT_SCORED)
     ratio = rows["ratio"].where(scored & (rows["denominator"].ne(0) | rows["numerator"].isna()))
     threshold = rows["threshold"].where(rows["rule"].eq("threshold"), np.where(rows["rule"].eq("linear"), 1.0, np.nan))
     return pd.DataFrame(
@@ -135,7 +127,7 @@ def what_it_takes(rd: ReportData, unit: str) -> pd.DataFrame:
     and the sentence says why.
     """
     rows = rd.current("indicators")
-    rows = rows[(rows["unit"] == unit) & rows["status"].eq("ok") & (rows["points_lost"] > 0)]
+    rows = rows[(rows["unit"] == unit) & rows["status"].eq(status.OK) & (rows["points_lost"] > 0)]
     rows = rows.sort_values(["points_lost", "indicator"], ascending=[False, True], kind="stable")
     sentences = []
     for code, needed, lost, den in zip(rows["indicator"], rows["numerator_to_full"], rows["points_lost"],

@@ -120,7 +120,7 @@ import yaml
 from chiso.codes import EVENTS
 from chiso.errors import ChisoError, InputError
 from chiso.formatting import fold_diacritics
-from chiso.paths import params_dir
+from chiso.paths import MAX_CODE_CHARACTERS, params_dir
 from chiso.sources.sync import SYNC_TABLES, SyncTable, SyncTables, stack_tables, find_payloads, read_payloads
 
 TABLE_SUFFIXES = (".csv", ".xlsx", ".parquet")
@@ -927,7 +927,7 @@ _NOT_IN_FILE_NAMES = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 def _set_aside_unusable_unit_codes(donvi: _Rows) -> None:
     """Unit codes that cannot name a report file on every system (reports are ``<code>.html``):
     a Windows device name (``CON``, ``NUL``, ``COM1``...), a character not allowed in file
-    names, or a code that differs from another unit's only by case (``t00.01`` beside
+    names, a code longer than :data:`chiso.paths.MAX_CODE_CHARACTERS`, or a code that differs from another unit's only by case (``t00.01`` beside
     ``T00.01``: one file on Windows and macOS; both rows are set aside, which is right is unknown).
     """
     codes = donvi.key_values("MaDonVi").to_pylist()
@@ -937,7 +937,9 @@ def _set_aside_unusable_unit_codes(donvi: _Rows) -> None:
         if code is None:
             continue
         bad_character = _NOT_IN_FILE_NAMES.search(code)
-        if bad_character:
+        if len(code) > MAX_CODE_CHARACTERS:
+            reasons[i] = f"unit code longer than {MAX_CODE_CHARACTERS} characters ({len(code)})"
+        elif bad_character:
             reasons[i] = f"unit code has a character not allowed in file names ({bad_character.group(0)!r})"
         elif code.split(".")[0].strip().upper() in _RESERVED_FILE_NAMES or code.strip(".") == "":
             reasons[i] = f"unit code is a reserved file name on Windows ({code})"
