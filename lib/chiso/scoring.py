@@ -1,6 +1,6 @@
 """Scoring: points from numerator and denominator, group and total scores, bands and ranks.
 
-Rules (spec §2, verified on the DVCQG reference responses). With r = numerator /
+Rules (docs/methodology.md §2, verified on the DVCQG reference responses). With r = numerator /
 denominator and P = the sub-indicator's maximum points:
 
 - ``linear``:        points = min(P, P × r)

@@ -1,4 +1,4 @@
-"""Working days in Vietnam, for deadlines and processing times (spec §3).
+"""Working days in Vietnam, for deadlines and processing times (docs/methodology.md §3).
 
 Working days exclude Saturdays, Sundays and Vietnam's public holidays — lunar ones
 included (Tết Nguyên đán, Giỗ Tổ Hùng Vương), with the days off in lieu and the
@@ -23,7 +23,7 @@ a Series, and NaT gives NaN / NaT):
   working days, in days of 24 hours (fractional): used for average processing times (2.2).
   :meth:`WorkingCalendar.add_working_time` is its inverse.
 - :meth:`WorkingCalendar.office_hours_between` measures [start, end] in office hours
-  (default 08:00–12:00 and 13:00–17:00 on working days, 8 hours = 1 working day; spec §5
+  (default 08:00–12:00 and 13:00–17:00 on working days, 8 hours = 1 working day; docs/methodology.md §5
   R6, ``office_hours`` in ``params/calendar.yaml``): the citizen's supplement time, legal
   limits in hours (``GIO``) and fractions of a working day. :meth:`WorkingCalendar.add_office_hours`
   is its inverse.
@@ -54,7 +54,7 @@ from chiso.errors import ChisoError
 from chiso.paths import params_dir
 
 DAY = np.timedelta64(1, "D")
-# Office hours of state agencies (spec §5 R6 default; params/calendar.yaml may change them).
+# Office hours of state agencies (docs/methodology.md §5 R6 default; params/calendar.yaml may change them).
 DEFAULT_OFFICE_HOURS = ((8.0, 12.0), (13.0, 17.0))
 _NS_PER_DAY = 86_400 * 10**9
 # The calendar covers the years of its inputs plus this margin, so that deadlines counted
@@ -318,7 +318,7 @@ class WorkingCalendar:
         return wrap(out)
 
 
-    # -- office hours (spec §5 R6) ------------------------------------------------------------
+    # -- office hours (docs/methodology.md §5 R6) ------------------------------------------------------------
 
     def _office_clock(self, t: np.ndarray, cal: np.busdaycalendar, origin: np.datetime64) -> np.ndarray:
         """Office seconds from ``origin`` (a day) to each instant of ``t`` (datetime64[ns])."""

@@ -1,4 +1,4 @@
-"""Every sub-indicator computed from a province's dossier exports (spec §3).
+"""Every sub-indicator computed from a province's dossier exports (docs/methodology.md §3).
 
 :func:`compute_indicators` gives one row per unit (every unit of ``data.units``, parents
 included) and sub-indicator of the methodology, with ``numerator``, ``denominator``,

@@ -36,7 +36,7 @@ from chiso.workdays import WorkingCalendar
 
 ONLINE_SERVICE_LEVELS = STATUS.online_service_levels
 ONLINE_CHANNEL = STATUS.online_channel
-# Optional date of a dossier fact (spec §5 R9): a fact dated after the end of P does not count in P.
+# Optional date of a dossier fact (docs/methodology.md §5 R9): a fact dated after the end of P does not count in P.
 FACT_DATES = {"KetQuaDienTu": "NgayCoKetQuaDienTu", "ThanhToanTrucTuyen": "NgayThanhToan", "DanhGia": "NgayDanhGia"}
 # Tier of each level of administration (higher = higher level); a department is a
 # provincial-level agency, so it ranks with the province.
@@ -253,7 +253,7 @@ class Context:
         return positions(self.data.hoso["MaTTHC"], self.data.tthc["MaTTHC"])
 
     def dossier_flag(self, column: str) -> np.ndarray:
-        """hoso's boolean ``column`` as a numpy bool array, known by the end of P (spec §5 R9).
+        """hoso's boolean ``column`` as a numpy bool array, known by the end of P (docs/methodology.md §5 R9).
 
         Without a date the flag is read as exported; with its date column (:data:`FACT_DATES`)
         a fact dated after the end of P (or the as-of date) is not yet true.

@@ -1,11 +1,11 @@
-"""Group 4 — Số hóa hồ sơ (digitisation): sub-indicators 4.1–4.7 (spec §3, §5 R1, R2, R9).
+"""Group 4 — Số hóa hồ sơ (digitisation): sub-indicators 4.1–4.7 (docs/methodology.md §3, §5 R1, R2, R9).
 
 4.1–4.4 and 4.7 count a flag among the dossiers in scope for P — received in P, plus those
-received before P and unfinished when P started: the base of 2.1 (spec §5 R2, verified:
+received before P and unfinished when P started: the base of 2.1 (docs/methodology.md §5 R2, verified:
 DVCQG's denominators equal the progress tree's totalReceived for every unit).
 
 Dossier flags (SoHoa, TaiSuDung, KhoDuLieuCaNhan, DuLieuDanCu, KetQuaDienTu) are read as
-exported (spec §5 R9): an electronic result dated after the end of P (NgayCoKetQuaDienTu)
+exported (docs/methodology.md §5 R9): an electronic result dated after the end of P (NgayCoKetQuaDienTu)
 does not count; the other flags carry no date.
 """
 
@@ -27,7 +27,7 @@ def _scope_share(ctx: Context, flag: np.ndarray) -> pd.DataFrame:
 
 
 def electronic_results(ctx: Context) -> pd.DataFrame:
-    """4.1 Tỷ lệ hồ sơ có cấp kết quả giải quyết điện tử — spec §3, 4.1, as revised by §5 R2.
+    """4.1 Tỷ lệ hồ sơ có cấp kết quả giải quyết điện tử — docs/methodology.md §3, 4.1, as revised by §5 R2.
 
     Dossiers in scope for P with an electronic result (KetQuaDienTu, dated by the end of P when
     NgayCoKetQuaDienTu is given) / dossiers in scope for P. The paper-result condition of §3
@@ -41,7 +41,7 @@ def electronic_results(ctx: Context) -> pd.DataFrame:
 
 
 def digitised_dossiers(ctx: Context) -> pd.DataFrame:
-    """4.2 Tỷ lệ hồ sơ thực hiện số hóa hồ sơ — spec §3, 4.2, base revised by §5 R2.
+    """4.2 Tỷ lệ hồ sơ thực hiện số hóa hồ sơ — docs/methodology.md §3, 4.2, base revised by §5 R2.
 
     Dossiers in scope for P digitised at reception (SoHoa) and, when the procedure requires a
     paper result (YeuCauKetQuaGiay), with an electronic result (KetQuaDienTu) / dossiers in
@@ -56,7 +56,7 @@ def digitised_dossiers(ctx: Context) -> pd.DataFrame:
 
 
 def reused_data(ctx: Context) -> pd.DataFrame:
-    """4.3 Tỷ lệ hồ sơ khai thác, sử dụng lại dữ liệu số hóa — spec §3, 4.3, base revised by §5 R2.
+    """4.3 Tỷ lệ hồ sơ khai thác, sử dụng lại dữ liệu số hóa — docs/methodology.md §3, 4.3, base revised by §5 R2.
 
     Dossiers in scope for P reusing ≥ 1 digitised component (TaiSuDung) / dossiers in scope.
     Example: 5 in scope, 1 reused → 1 / 5.
@@ -66,7 +66,7 @@ def reused_data(ctx: Context) -> pd.DataFrame:
 
 
 def personal_data_store(ctx: Context) -> pd.DataFrame:
-    """4.4 Tỷ lệ hồ sơ số hóa có kết nối, chia sẻ dữ liệu (kho dữ liệu cá nhân) — spec §3, 4.4, §5 R2.
+    """4.4 Tỷ lệ hồ sơ số hóa có kết nối, chia sẻ dữ liệu (kho dữ liệu cá nhân) — docs/methodology.md §3, 4.4, §5 R2.
 
     Dossiers in scope for P that took a component from, or pushed the result to, the
     citizen's data store on DVCQG (KhoDuLieuCaNhan) / dossiers in scope. Example: 5, 2 → 2 / 5.
@@ -76,7 +76,7 @@ def personal_data_store(ctx: Context) -> pd.DataFrame:
 
 
 def certified_copy_communes(ctx: Context) -> pd.DataFrame:
-    """4.5 Tỷ lệ cung cấp dịch vụ chứng thực bản sao điện tử từ bản chính — spec §3, 4.5.
+    """4.5 Tỷ lệ cung cấp dịch vụ chứng thực bản sao điện tử từ bản chính — docs/methodology.md §3, 4.5.
 
     Communes offering the electronic certified-copy service / communes under the unit (a
     commune: 1 or 0; a province or district: the share of its communes). A commune offers it
@@ -111,7 +111,7 @@ def certified_copy_communes(ctx: Context) -> pd.DataFrame:
 
 
 def population_data_procedures(ctx: Context) -> pd.DataFrame:
-    """4.6 Tỷ lệ TTHC triển khai kết nối, chia sẻ dữ liệu dân cư — spec §3, 4.6.
+    """4.6 Tỷ lệ TTHC triển khai kết nối, chia sẻ dữ liệu dân cư — docs/methodology.md §3, 4.6.
 
     Procedures for citizens (tthc.ChoCongDan) of the unit (tthc_donvi) with ≥ 1 dossier
     received in P at the unit using population data (DuLieuDanCu) / procedures for citizens
@@ -130,7 +130,7 @@ def population_data_procedures(ctx: Context) -> pd.DataFrame:
 
 
 def population_data_dossiers(ctx: Context) -> pd.DataFrame:
-    """4.7 Tỷ lệ hồ sơ sử dụng thông tin, dữ liệu dân cư — spec §3, 4.7, base revised by §5 R2.
+    """4.7 Tỷ lệ hồ sơ sử dụng thông tin, dữ liệu dân cư — docs/methodology.md §3, 4.7, base revised by §5 R2.
 
     Dossiers in scope for P using population-database data (DuLieuDanCu: VNeID-authenticated
     account or CSDLQG về dân cư) / dossiers in scope. Example: 4 in scope, 3 → 3 / 4.

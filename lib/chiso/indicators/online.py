@@ -1,4 +1,4 @@
-"""Group 3 — Cung cấp dịch vụ công trực tuyến (online services and payment): 3.1–3.6 (spec §3).
+"""Group 3 — Cung cấp dịch vụ công trực tuyến (online services and payment): 3.1–3.6 (docs/methodology.md §3).
 
 "Procedures of a unit" are its ``tthc_donvi`` rows (one per procedure; duplicates merged).
 A procedure "has an online service" at a unit when MucDoDVCTT is MOT_PHAN (một phần) or
@@ -8,7 +8,7 @@ Payment indicators (3.4–3.6) date a dossier by its processing start (NgayBatDa
 NgayTiepNhan when that is blank or the column is absent): fees are paid when processing
 starts, and the spec dates 3.6 that way; 3.4 and 3.5 use the same date for consistency.
 
-At a parent (spec §5 R1): 3.4 and 3.5 count each procedure once (good when any unit of the
+At a parent (docs/methodology.md §5 R1): 3.4 and 3.5 count each procedure once (good when any unit of the
 subtree makes it so); 3.1 counts each procedure once, at the highest tier of the subtree that
 offers it, online when at least one unit of that tier offers it online (methodology setting
 ``online_procedure_tier_rule``: ``any``, as DVCQG, or ``all``); 3.2 sums (unit, online
@@ -39,10 +39,10 @@ def _fee_procedures(ctx: Context) -> pd.DataFrame:
 
 
 def online_procedures(ctx: Context) -> pd.DataFrame:
-    """3.1 Tỷ lệ TTHC cung cấp dịch vụ công trực tuyến — spec §3, 3.1.
+    """3.1 Tỷ lệ TTHC cung cấp dịch vụ công trực tuyến — docs/methodology.md §3, 3.1.
 
     Procedures with an online service (MOT_PHAN or TOAN_TRINH) / procedures under the
-    unit's authority (its tthc_donvi rows), each procedure once (spec §5 R1). For a parent, a
+    unit's authority (its tthc_donvi rows), each procedure once (docs/methodology.md §5 R1). For a parent, a
     procedure counts at the highest tier of its subtree that offers it (province and
     departments > district > commune), and is online when at least one unit of that tier
     offers it online (setting ``online_procedure_tier_rule``: ``any``, the default, as DVCQG;
@@ -67,7 +67,7 @@ def online_procedures(ctx: Context) -> pd.DataFrame:
 
 def _highest_tier_offers(ctx: Context) -> pd.DataFrame:
     """(ancestor, unit_pos, proc_pos, online) of the units of each subtree that offer a procedure
-    at the highest tier offering it in that subtree (3.1, spec §5 R1)."""
+    at the highest tier offering it in that subtree (3.1, docs/methodology.md §5 R1)."""
     def build():
         pairs = ctx.procedure_units
         tier = ctx.units["level"].map(LEVEL_TIER).fillna(0).to_numpy()
@@ -81,7 +81,7 @@ def _highest_tier_offers(ctx: Context) -> pd.DataFrame:
 
 
 def online_services_used(ctx: Context) -> pd.DataFrame:
-    """3.2 Tỷ lệ DVCTT có phát sinh hồ sơ trực tuyến — spec §3, 3.2.
+    """3.2 Tỷ lệ DVCTT có phát sinh hồ sơ trực tuyến — docs/methodology.md §3, 3.2.
 
     Online services of the unit (tthc_donvi rows with MOT_PHAN / TOAN_TRINH) that received
     ≥ 1 online dossier (KenhNop = 2) in P at that unit / online services of the unit.
@@ -99,7 +99,7 @@ def online_services_used(ctx: Context) -> pd.DataFrame:
 
 
 def online_dossiers(ctx: Context) -> pd.DataFrame:
-    """3.3 Tỷ lệ hồ sơ nộp trực tuyến — spec §3, 3.3.
+    """3.3 Tỷ lệ hồ sơ nộp trực tuyến — docs/methodology.md §3, 3.3.
 
     (online dossiers received in P / dossiers received in P) × the unit's 1.4 ratio
     (synced / received). An online dossier (KenhNop = 2) of a procedure that requires a paper
@@ -131,12 +131,12 @@ def online_dossiers(ctx: Context) -> pd.DataFrame:
 
 
 def fee_procedures_integrated(ctx: Context) -> pd.DataFrame:
-    """3.4 Tỷ lệ TTHC có nghĩa vụ tài chính được tích hợp thanh toán trực tuyến — spec §3, 3.4.
+    """3.4 Tỷ lệ TTHC có nghĩa vụ tài chính được tích hợp thanh toán trực tuyến — docs/methodology.md §3, 3.4.
 
     Fee-bearing procedures of the unit whose fee data is integrated for online payment
     (tthc_donvi.TichHopThanhToan) and that had ≥ 1 dossier at the unit with processing start
     in P / fee-bearing procedures of the unit; each procedure once at a parent, counted when
-    any unit of the subtree meets the condition (spec §5 R1).
+    any unit of the subtree meets the condition (docs/methodology.md §5 R1).
 
     Example: fee-bearing A (integrated, 3 dossiers), B (integrated, no dossier),
     C (not integrated, 1 dossier) → 1 / 3.
@@ -149,11 +149,11 @@ def fee_procedures_integrated(ctx: Context) -> pd.DataFrame:
 
 
 def fee_procedures_paid_online(ctx: Context) -> pd.DataFrame:
-    """3.5 Tỷ lệ TTHC có giao dịch thanh toán trực tuyến — spec §3, 3.5.
+    """3.5 Tỷ lệ TTHC có giao dịch thanh toán trực tuyến — docs/methodology.md §3, 3.5.
 
     Fee-bearing procedures of the unit with ≥ 1 dossier paid online (ThanhToanTrucTuyen, on
     DVCQG or the provincial gateway) with processing start in P / fee-bearing procedures of
-    the unit; each procedure once at a parent, paid when paid at any unit (spec §5 R1).
+    the unit; each procedure once at a parent, paid when paid at any unit (docs/methodology.md §5 R1).
 
     Example: fee-bearing A (one dossier paid online), B (dossiers, none paid online) → 1 / 2.
     """
@@ -164,7 +164,7 @@ def fee_procedures_paid_online(ctx: Context) -> pd.DataFrame:
 
 
 def dossiers_paid_online(ctx: Context) -> pd.DataFrame:
-    """3.6 Tỷ lệ hồ sơ thanh toán trực tuyến — spec §3, 3.6, base revised by §5 R7.
+    """3.6 Tỷ lệ hồ sơ thanh toán trực tuyến — docs/methodology.md §3, 3.6, base revised by §5 R7.
 
     Dossiers paid online / dossiers of fee-bearing procedures (CoPhiLePhi) unless their fee is
     explicitly 0 — a blank PhiLePhi counts (amount unknown; the note counts them) — plus any

@@ -1,4 +1,4 @@
-"""Group 2 — Tiến độ, kết quả giải quyết (progress): 2.1 on time, 2.2 processing time (spec §3).
+"""Group 2 — Tiến độ, kết quả giải quyết (progress): 2.1 on time, 2.2 processing time (docs/methodology.md §3).
 
 Both read the per-dossier timeline of :mod:`chiso.indicators.timeline`, where scope, end,
 supplements, pauses and due dates are defined.
@@ -14,7 +14,7 @@ from chiso.indicators.timeline import OVERDUE_REASONS, outcomes
 
 
 def on_time_dossiers(ctx: Context) -> pd.DataFrame:
-    """2.1 Tỷ lệ hồ sơ xử lý trước hạn, đúng hạn — spec §3, "On time (2.1)".
+    """2.1 Tỷ lệ hồ sơ xử lý trước hạn, đúng hạn — docs/methodology.md §3, "On time (2.1)".
 
     On-time dossiers in scope / dossiers in scope (received in P, plus those received
     before P and not finished when P started; finished and in progress alike). A dossier
@@ -67,7 +67,7 @@ def processing_time_by_procedure(data, period, methodology, calendar=None) -> pd
 
 
 def average_processing_time(ctx: Context) -> pd.DataFrame:
-    """2.2 Thời gian giải quyết trung bình (analysis only, 0 points) — spec §3, 2.2.
+    """2.2 Thời gian giải quyết trung bình (analysis only, 0 points) — docs/methodology.md §3, 2.2.
 
     numerator = total processing time of the dossiers finished in P, denominator = their
     number; the ratio is the average, in working days. A dossier's processing time is the

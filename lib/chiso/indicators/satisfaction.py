@@ -1,4 +1,4 @@
-"""Group 5 — Mức độ hài lòng (satisfaction): sub-indicators 5.1–5.3 (spec §3).
+"""Group 5 — Mức độ hài lòng (satisfaction): sub-indicators 5.1–5.3 (docs/methodology.md §3).
 
 PAKN (phản ánh, kiến nghị — citizen feedback) must be handled within
 ``pakn_deadline_working_days`` working days (methodology setting, 15): the deadline is the end
@@ -49,7 +49,7 @@ def pakn_status(ctx: Context) -> pd.DataFrame:
 
 
 def feedback_on_time(ctx: Context) -> pd.DataFrame:
-    """5.1 Tỷ lệ PAKN xử lý đúng hạn — spec §3, 5.1.
+    """5.1 Tỷ lệ PAKN xử lý đúng hạn — docs/methodology.md §3, 5.1.
 
     PAKN handled within 15 working days, or still open at the end of P and not yet past
     them / PAKN received in P. No PAKN in P ⇒ 0 / 0 ⇒ full points (methodology).
@@ -64,7 +64,7 @@ def feedback_on_time(ctx: Context) -> pd.DataFrame:
 
 
 def feedback_satisfaction(ctx: Context) -> pd.DataFrame:
-    """5.2 Tỷ lệ hài lòng trong xử lý PAKN — spec §3, 5.2.
+    """5.2 Tỷ lệ hài lòng trong xử lý PAKN — docs/methodology.md §3, 5.2.
 
     (PAKN received in P − those rated unsatisfied (KhongHaiLong) or late, as in 5.1)
     / PAKN received in P. No PAKN in P ⇒ 0 / 0 ⇒ full points (methodology).
@@ -79,7 +79,7 @@ def feedback_satisfaction(ctx: Context) -> pd.DataFrame:
 
 
 def dossier_satisfaction(ctx: Context) -> pd.DataFrame:
-    """5.3 Tỷ lệ hài lòng trong tiếp nhận, giải quyết TTHC — spec §3, 5.3.
+    """5.3 Tỷ lệ hài lòng trong tiếp nhận, giải quyết TTHC — docs/methodology.md §3, 5.3.
 
     (dossiers in scope − overdue ones − those rated KHONG_HAI_LONG (DanhGia) or with a PAKN
     about them (pakn.MaHoSo, PAKN received by the end of P)) / dossiers in scope (as 2.1).

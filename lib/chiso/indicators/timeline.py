@@ -2,7 +2,7 @@
 
 Shared by 2.1 (on time), 2.2 (processing time), 4.1 (finished with a result) and 5.3
 (satisfaction), and by the internal report edition (drill-down by procedure, step and
-official). Rules of spec §3 as revised by §5 (R4–R6, R9). Event kinds and their roles are
+official). Rules of docs/methodology.md §3 as revised by §5 (R4–R6, R9). Event kinds and their roles are
 those of ``params/contract.yaml`` (:data:`chiso.codes.EVENTS`); the loader has already set
 aside events before reception and repeated events (R5).
 

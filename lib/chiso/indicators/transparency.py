@@ -1,4 +1,4 @@
-"""Group 1 — Công khai, minh bạch (transparency): sub-indicators 1.1–1.4 (spec §3).
+"""Group 1 — Công khai, minh bạch (transparency): sub-indicators 1.1–1.4 (docs/methodology.md §3).
 
 1.1–1.3 read the ``congbo`` table (announcement decisions and their publication on the
 national procedure database); their scope is the congbo rows whose decision date
@@ -34,7 +34,7 @@ def _published(ctx: Context, rows: pd.DataFrame) -> np.ndarray:
 
 
 def announced_on_time(ctx: Context) -> pd.DataFrame:
-    """1.1 Tỷ lệ TTHC công bố đúng hạn — spec §3, 1.1.
+    """1.1 Tỷ lệ TTHC công bố đúng hạn — docs/methodology.md §3, 1.1.
 
     Announced on time: decision date ≤ the 5th working day before the effective date of
     the legal basis (NgayHieuLuc), i.e. ``NgayQuyetDinh ≤ add_working_days(NgayHieuLuc, -5)``.
@@ -58,7 +58,7 @@ def announced_on_time(ctx: Context) -> pd.DataFrame:
 
 
 def published_on_time(ctx: Context) -> pd.DataFrame:
-    """1.2 Tỷ lệ TTHC được cập nhật, công khai đúng hạn — spec §3, 1.2.
+    """1.2 Tỷ lệ TTHC được cập nhật, công khai đúng hạn — docs/methodology.md §3, 1.2.
 
     Published on time: NgayCongKhai ≤ end of the 5th working day after NgayQuyetDinh. A
     decision not yet published at the end of P counts as on time while its deadline has not
@@ -81,7 +81,7 @@ def published_on_time(ctx: Context) -> pd.DataFrame:
 
 
 def published_in_full(ctx: Context) -> pd.DataFrame:
-    """1.3 Tỷ lệ TTHC công khai đầy đủ nội dung — spec §3, 1.3.
+    """1.3 Tỷ lệ TTHC công khai đầy đủ nội dung — docs/methodology.md §3, 1.3.
 
     Published records with every required part (DayDuNoiDung) / published records, among
     congbo rows with NgayQuyetDinh in P published by the end of P.
@@ -96,7 +96,7 @@ def published_in_full(ctx: Context) -> pd.DataFrame:
 
 
 def synced_dossiers(ctx: Context) -> pd.DataFrame:
-    """1.4 Tỷ lệ hồ sơ đồng bộ lên Cổng DVCQG — spec §3, 1.4.
+    """1.4 Tỷ lệ hồ sơ đồng bộ lên Cổng DVCQG — docs/methodology.md §3, 1.4.
 
     Dossiers synced to DVCQG (DongBoDVCQG) / dossiers received in P (NgayTiepNhan in P).
 

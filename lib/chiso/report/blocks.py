@@ -337,8 +337,10 @@ def figure(fig, caption: str, dpi: int = 150, tight: bool = True) -> ReportBlock
     drawing pass, 10–40 ms a chart); a figure laid out with fixed margins passes
     `tight=False` and is saved exactly as sized.
 
-    >>> fig, ax = plt.subplots(); ax.set_title("Tỷ lệ hồ sơ đúng hạn")
-    >>> display(figure(fig, "Hình 1. Tỷ lệ hồ sơ đúng hạn"))
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> figure(fig, "Tỷ lệ hồ sơ đúng hạn").markdown.startswith("![Tỷ lệ hồ sơ đúng hạn](data:image/png;base64,")
+    True
     """
     import matplotlib.pyplot as plt
 

@@ -21,8 +21,8 @@ Every name is escaped (``html.escape`` in HTML and SVG, Typst string literals in
 
 Example
 -------
->>> display(choropleth_block(rd))            # doctest: +SKIP   (province summary)
->>> display(locator_block(rd, "S99.101"))    # doctest: +SKIP   (a commune's report)
+>>> display(choropleth_block(rd))            # province summary            # doctest: +SKIP
+>>> display(locator_block(rd, "S99.101"))    # a commune's report          # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -24,10 +24,10 @@ Importing this module registers the engine with papermill.
 Example
 -------
 >>> import papermill, chiso.report.engines
->>> nb = papermill.execute_notebook(
+>>> nb = papermill.execute_notebook(                                  # doctest: +SKIP
 ...     "notebooks/unit_report.ipynb", "reports/x/X.ipynb", parameters={"unit": "X"},
 ...     engine_name="chiso-warm", cwd="reports/x", progress_bar=False)
->>> nb = papermill.execute_notebook(  # same kernel, none of the first notebook's variables
+>>> nb = papermill.execute_notebook(  # same kernel, none of the first notebook's variables  # doctest: +SKIP
 ...     "notebooks/unit_report.ipynb", "reports/y/Y.ipynb", parameters={"unit": "Y"},
 ...     engine_name="chiso-warm", cwd="reports/y", progress_bar=False)
 """

@@ -152,7 +152,7 @@ def render_notebook(
     environment variable CHISO_RENDER_ENGINE=pandoc|quarto overrides "auto" — e.g. to
     keep a large batch fast, since `quarto render` takes seconds per file.
 
-    >>> render_notebook("out/xa-dong-hy.ipynb", "reports", "xa-dong-hy", formats=("pdf",))
+    >>> render_notebook("out/xa-dong-hy.ipynb", "reports", "xa-dong-hy", formats=("pdf",))  # doctest: +SKIP
     {'pdf': PosixPath('reports/xa-dong-hy.pdf')}
     """
     unknown = [f for f in formats if f not in FORMATS]

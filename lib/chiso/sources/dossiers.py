@@ -45,7 +45,7 @@ Values (decoded vectorised; low-cardinality columns once per distinct value)
       ``XU_LY_XONG``); KenhNop becomes Int8 1/2/3; DonViThoiHan blank -> ``NGAY_LAM_VIEC``.
     - an optional column absent from the file is absent from the DataFrame (the indicators
       that need it then say "no data"); a present one is kept even when blank in every row
-      (spec §5 R3); a column with a default (DonViThoiHan) is always present.
+      (docs/methodology.md §5 R3); a column with a default (DonViThoiHan) is always present.
 
 Rows set aside (input rows = accepted + set aside, always; checked in code)
     Each set-aside row is listed once in ``.set_aside`` (table, file, row, column, value,
@@ -61,18 +61,18 @@ Rows set aside (input rows = accepted + set aside, always; checked in code)
        differ, every copy is set aside as ``duplicate MaHoSo`` (which one is right is
        unknown); when they are identical in every column, the first is kept and the others
        are ``identical copy of an earlier row``;
-    4. implausible values (indicators spec §5 R11): ``date after the export date`` (or
+    4. implausible values (docs/methodology.md §5 R11): ``date after the export date`` (or
        ``date in the future`` with no export date) for the dates of past facts (contract
        ``past: true``), ``due date before reception`` (hoso), ``handled before received``
        (pakn), ``unknown parent unit`` / ``parent unit set aside`` (donvi: a unit other than
        the province whose MaDonViCha is not a unit of the export);
-    5. events (spec §5 R5): ``event before reception`` (any event but the reception and a
+    5. events (docs/methodology.md §5 R5): ``event before reception`` (any event but the reception and a
        withdrawal dated before its dossier's NgayTiepNhan: it is neither a supplement request
        nor the end) and ``same dossier, event and instant as an earlier row`` (counted once).
        A bare date (00:00) compares by day.
 
     A units table with no rows, or an events table with no rows while dossiers exist, stops
-    with an error. A present column is kept even when blank in every row (spec §5 R3: a
+    with an error. A present column is kept even when blank in every row (docs/methodology.md §5 R3: a
     yes/no column then means "no" for every row); only an absent column is "no data".
     The export date (R9) comes from ``export_date=``, ``_metadata.json``'s ``export_date`` or
     the latest hoso.NgayXuat (:attr:`DossierData.export_date`).
@@ -86,10 +86,10 @@ type), run column-wide with pyarrow compute kernels and numpy; no row-by-row Pyt
 
 Example
 -------
->>> data = load_dossiers("data/sample")
->>> data.hoso[["MaHoSo", "KenhNop", "NgayTiepNhan"]].dtypes.tolist()
+>>> data = load_dossiers("data/sample")  # doctest: +SKIP
+>>> data.hoso[["MaHoSo", "KenhNop", "NgayTiepNhan"]].dtypes.tolist()  # doctest: +SKIP
 [<StringDtype(na_value=<NA>)>, Int8Dtype(), dtype('<M8[ns]')]
->>> quality_by_reason(data)
+>>> quality_by_reason(data)  # doctest: +SKIP
           table            reason  rows
 0          hoso  unparseable date     3
 1  hoso_su_kien   unknown dossier    12
@@ -133,7 +133,7 @@ UNPARSEABLE_DATE = "unparseable date"
 NOT_YES_NO = "not a yes/no value"
 NOT_A_NUMBER = "not a number"
 IDENTICAL_COPY = "identical copy of an earlier row"
-# Implausible values and repeated events (indicators spec §5 R5, R11).
+# Implausible values and repeated events (docs/methodology.md §5 R5, R11).
 EVENT_BEFORE_RECEPTION = "event before reception"
 REPEATED_EVENT = "same dossier, event and instant as an earlier row"
 DUE_BEFORE_RECEPTION = "due date before reception"
@@ -728,7 +728,7 @@ def _to_ns(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _parse_dates(texts: pa.Array, contract: Contract) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Parse (distinct) date texts column-wide: rewrite into ISO order, then one strict ISO 8601 pass.
 
-    >>> _parse_dates(pa.array(["03/04/2026 14:05", "2026-04-03", "", "31/02/2026"]), contract)
+    >>> _parse_dates(pa.array(["03/04/2026 14:05", "2026-04-03", "", "31/02/2026"]), contract)  # doctest: +SKIP
     (['2026-04-03T14:05', '2026-04-03T00:00', 'NaT', 'NaT'], [F, F, T, F], [F, F, F, T])
     """
     texts = pc.utf8_trim_whitespace(pc.cast(texts, pa.large_string()))
@@ -847,7 +847,7 @@ class _Rows:
                 if spec.default is not None:
                     data[name] = pd.array([spec.default] * accepted, dtype="string")
                 continue
-            # A present column is data even when blank in every row (spec §5 R3): a yes/no
+            # A present column is data even when blank in every row (docs/methodology.md §5 R3): a yes/no
             # column then says "no" for every row, a date column "not happened". Only a
             # column absent from the file is "no data".
             values = accepted_rows(decoded.values)
@@ -977,7 +977,7 @@ def _set_aside_before(rows: _Rows, later: str, earlier: np.ndarray, reason: str)
 
 
 def _set_aside_events_before_reception(hoso: _Rows, events: _Rows, positions: np.ndarray) -> None:
-    """Events dated before their dossier's reception (NgayTiepNhan) — spec §5 R5 and R11.
+    """Events dated before their dossier's reception (NgayTiepNhan) — docs/methodology.md §5 R5 and R11.
 
     They do not count as supplement requests or as the end, so they are kept out of the
     timeline and listed. The reception itself and a withdrawal are kept: a withdrawal before
@@ -993,7 +993,7 @@ def _set_aside_events_before_reception(hoso: _Rows, events: _Rows, positions: np
 
 
 def _set_aside_repeated_events(events: _Rows, positions: np.ndarray) -> None:
-    """Rows repeating an earlier row's dossier, event kind and instant count once (spec §5 R5)."""
+    """Rows repeating an earlier row's dossier, event kind and instant count once (docs/methodology.md §5 R5)."""
     usable = ~events.flagged & (positions >= 0)
     kinds = pc.index_in(events.decoded["SuKien"].values, value_set=pa.array(EVENTS.kinds, pa.large_string()))
     key = pd.DataFrame({"dossier": positions, "kind": pc.fill_null(kinds, -1).to_numpy(),
@@ -1004,7 +1004,7 @@ def _set_aside_repeated_events(events: _Rows, positions: np.ndarray) -> None:
 
 
 def _set_aside_orphan_units(donvi: _Rows, contract: Contract) -> None:
-    """Units whose parent is unknown (spec §5 R11): they would drop out of every parent total.
+    """Units whose parent is unknown (docs/methodology.md §5 R11): they would drop out of every parent total.
 
     A province (Cap TINH) may name a parent outside the export, or none. Any other unit must
     name a unit of the export when the export has a province, and that unit must not be set
@@ -1036,7 +1036,7 @@ def _export_limit(export_date: pd.Timestamp | None, contract: Contract) -> tuple
 
 
 def _set_aside_after(rows: _Rows, limit: np.datetime64, reason: str) -> None:
-    """Dates of past facts (contract ``past: true``) after ``limit`` (spec §5 R11: dated in 2099...)."""
+    """Dates of past facts (contract ``past: true``) after ``limit`` (docs/methodology.md §5 R11: dated in 2099...)."""
     for name, column in rows.spec.columns.items():
         if column.past and name in rows.decoded:
             values = rows.decoded[name].values
@@ -1044,7 +1044,7 @@ def _set_aside_after(rows: _Rows, limit: np.datetime64, reason: str) -> None:
 
 
 def _export_date(folder: Path, hoso: _Rows | None, given) -> tuple[pd.Timestamp | None, str | None]:
-    """The date the export was made (spec §5 R9): given on the command line, else the
+    """The date the export was made (docs/methodology.md §5 R9): given on the command line, else the
     ``export_date`` of ``_metadata.json``, else the latest hoso.NgayXuat."""
     if given is not None:
         try:
@@ -1087,7 +1087,7 @@ class DossierData:
     fingerprint: str
     is_sample: bool
     meta: dict = field(default_factory=dict)
-    export_date: pd.Timestamp | None = None   # when the export was made (spec §5 R9)
+    export_date: pd.Timestamp | None = None   # when the export was made (docs/methodology.md §5 R9)
     export_date_source: str | None = None     # "command line", "_metadata.json" or "hoso.NgayXuat"
 
     def __repr__(self) -> str:
@@ -1098,7 +1098,7 @@ class DossierData:
 def quality_by_reason(data: DossierData) -> pd.DataFrame:
     """Rows set aside per table and reason (tables in contract order, most frequent reason first).
 
-    >>> quality_by_reason(data)
+    >>> quality_by_reason(data)  # doctest: +SKIP
               table            reason  rows
     0          hoso  unparseable date     3
     """
@@ -1187,10 +1187,10 @@ def load_dossiers(folder: str | Path, *, column_names: str | Path | None = None,
 
     ``column_names``: a header-alias file (same layout as ``params/columns.yaml``) whose
     names are accepted in addition to those of ``params/columns.yaml``. ``export_date``:
-    when the export was made, if not recorded in the folder (spec §5 R9, see :func:`_export_date`).
+    when the export was made, if not recorded in the folder (docs/methodology.md §5 R9, see :func:`_export_date`).
 
-    >>> data = load_dossiers("data/sample")
-    >>> data.quality
+    >>> data = load_dossiers("data/sample")  # doctest: +SKIP
+    >>> data.quality  # doctest: +SKIP
               table          file  rows_read  accepted  set_aside
     0         donvi     donvi.csv        164       164          0
     """
@@ -1282,7 +1282,7 @@ def load_dossiers(folder: str | Path, *, column_names: str | Path | None = None,
 
 
 def _check_not_empty(rows: _Rows, checked: dict[str, _Rows]) -> None:
-    """An events table with no rows while dossiers exist is an error (spec §5 R11), not a report
+    """An events table with no rows while dossiers exist is an error (docs/methodology.md §5 R11), not a report
     of zeros (a units table with no accepted rows is checked after loading)."""
     if rows.spec.name == "hoso_su_kien" and rows.n == 0 and checked["hoso"].n > 0:
         raise InputError(f"{rows.path.name}: no events, but {checked['hoso'].path.name} has {checked['hoso'].n} "

@@ -2,7 +2,7 @@
 
 DVCQG has six public endpoints, one per group, each returning the province
 ("overview"/"parent") and every child unit ("evaluation"/"children") inside the
-envelope ``{"code": "OK", "data": {...}}`` (spec §4):
+envelope ``{"code": "OK", "data": {...}}`` (docs/methodology.md §4):
 
 ============================  =======================  ==========================================
 endpoint                      shape                    per unit
@@ -539,7 +539,7 @@ def _unit_rows(endpoint: str, unit: dict, base: dict) -> list[dict]:
     rows = []
     for key, value in unit.items():
         if (key.startswith("total") or key in ("avgProcessingDays", "ratio", "score")
-                or key.endswith(("Count", "Sum", "Total"))):  # provide-online-tree's parent counters (spec §5 R12)
+                or key.endswith(("Count", "Sum", "Total"))):  # provide-online-tree's parent counters (docs/methodology.md §5 R12)
             number, problem = read_number(value)
             rows.append({**base, "metric": key, "numerator": number, "denominator": np.nan,
                          "published_ratio": np.nan, "value": np.nan, "official_points": np.nan,
@@ -562,7 +562,7 @@ def indicator_rows(official: OfficialResults, methodology: Methodology) -> pd.Da
     Metric endpoints map by ``dvcqg.metric``; tree endpoints build numerator and
     denominator from the named counter fields (``dvcqg.numerator`` / ``dvcqg.denominator``).
     The online-services group (3.1–3.3, ``provide-online-tree``): where the unit carries
-    DVCQG's counters (the province, spec §5 R12) its three sub-indicators are built from them
+    DVCQG's counters (the province, docs/methodology.md §5 R12) its three sub-indicators are built from them
     like any tree figure; a unit without them (a child) gets one row ``3.1-3.3`` carrying
     DVCQG's block total as ``official_points`` — marked "official, not recomputed".
 
@@ -693,9 +693,9 @@ def score_official(official: OfficialResults, methodology: Methodology | None = 
 
     The published ``score`` fields are never used for points (they are kept as
     ``published_points`` for comparison); where numerator and denominator are both
-    null (DVCQG's 4.5), the published ratio is used (spec §2). The province's 3.1–3.3 are
+    null (DVCQG's 4.5), the published ratio is used (docs/methodology.md §2). The province's 3.1–3.3 are
     recomputed from the counters of ``provide-online-tree`` and checked against its published
-    block total (spec §5 R12, :func:`_check_online_block`); a child unit's online-services
+    block total (docs/methodology.md §5 R12, :func:`_check_online_block`); a child unit's online-services
     block keeps DVCQG's total with ``status`` = "official, not recomputed".
     """
     methodology = methodology or load_methodology()
@@ -735,7 +735,7 @@ def defect_summary(scored: pd.DataFrame, official: OfficialResults) -> str | Non
 
 
 def _check_online_block(scored: pd.DataFrame, official: OfficialResults) -> pd.DataFrame:
-    """Where 3.1–3.3 were recomputed from the parent counters (spec §5 R12), check that their
+    """Where 3.1–3.3 were recomputed from the parent counters (docs/methodology.md §5 R12), check that their
     rounded points add up to the published block total; the result is in ``data_quality``
     (``BLOCK_TOTAL_MATCHES`` or ``BLOCK_TOTAL_DIFFERS``) and its message of those rows."""
     online = scored["endpoint"].eq(ONLINE_ENDPOINT) & scored["indicator"].ne(ONLINE_BLOCK)

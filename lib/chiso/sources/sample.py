@@ -158,7 +158,7 @@ def write_sample(out_dir, year: int = 2026, scale="small", seed: int = 766, fmt:
     if period is not None:
         marker["period"] = period.code
     (out / SAMPLE_MARKER).write_text(json.dumps(marker, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    # the export date (spec §5 R9): the export is made at the end of the period (or year)
+    # the export date (docs/methodology.md §5 R9): the export is made at the end of the period (or year)
     exported_on = (period.end if period is not None else Period.parse(str(year)).end).date().isoformat()
     (out / METADATA_FILE).write_text(json.dumps({"export_date": exported_on}) + "\n", encoding="utf-8")
     official = _write_official(out, period or Period("year", year, 1))
@@ -684,7 +684,7 @@ class _Generator:
         step_time = np.stack([first_step] + [self._between(first_step, finish, fractions[:, j])
                                              for j in range(fractions.shape[1])], axis=1)
         step_time = np.maximum.accumulate(step_time, axis=1)
-        # one second apart at least: two steps at one instant would be one event (spec §5 R5)
+        # one second apart at least: two steps at one instant would be one event (docs/methodology.md §5 R5)
         step_time = step_time + np.arange(step_time.shape[1]) * SECOND
 
         # Supplement requests (none, one or two) and pauses; the citizen's and paused time in whole days.
@@ -806,7 +806,7 @@ class _Generator:
             "KhoDuLieuCaNhan": accepted & (rng.random(n) < rate["personal_store"]),
             "DuLieuDanCu": accepted & c.citizen[d.proc] & (rng.random(n) < rate["population_data"]),
             "KetQuaDienTu": e_result,
-            # dates of the facts (spec §5 R9): the e-result and the rating come with the
+            # dates of the facts (docs/methodology.md §5 R9): the e-result and the rating come with the
             # decision, the payment with the reception; the export's date on every row
             "NgayCoKetQuaDienTu": _timestamps(np.where(e_result, decided_at, NEVER)),
             "NgayDanhGia": _timestamps(np.where(rated, decided_at, NEVER)),
