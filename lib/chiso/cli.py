@@ -243,7 +243,7 @@ def _compute(args) -> int:
                                      "own_denominator"])
     if args.quality:
         reasons = quality_by_reason(data)
-        checks = rule_checks(data, period, methodology)  # what the rules counted but kept (spec §5)
+        checks = rule_checks(data, period, methodology)  # what the rules counted but kept (docs/methodology.md §5)
         write_csv(pd.concat([data.quality.merge(reasons, on="table", how="left"), checks], ignore_index=True),
                   args.quality)
     if args.set_aside:
@@ -260,7 +260,7 @@ def _compute(args) -> int:
 
 def _say_export_date(data, period) -> None:
     """Print the export date beside the period, with a warning when it is before the end of the
-    period (facts without a date are read as of the export, spec §5 R9)."""
+    period (facts without a date are read as of the export, docs/methodology.md §5 R9)."""
     if data.export_date is None:
         print(f"period {period.label}: export date unknown (facts without a date are read as exported)")
         return

@@ -33,7 +33,7 @@ from chiso.paths import params_dir
 DEFAULT_METHODOLOGY = "qd766-2022"
 RULES = ("linear", "threshold", "not_scored")
 COMMUNE_POLICIES = ("full", "zero")
-TIER_RULES = ("any", "all")  # settings.online_procedure_tier_rule (3.1 at a parent, spec §5 R1)
+TIER_RULES = ("any", "all")  # settings.online_procedure_tier_rule (3.1 at a parent, docs/methodology.md §5 R1)
 
 
 @dataclass(frozen=True)

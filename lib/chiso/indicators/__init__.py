@@ -34,12 +34,12 @@ code    function                                                    module
 ======  ==========================================================  ==============
 
 Missing input — an optional table not supplied, or a column absent from the export (a
-present column blank in every row is "no", spec §5 R3) — makes the sub-indicators that read it "no data": numerator and denominator
+present column blank in every row is "no", docs/methodology.md §5 R3) — makes the sub-indicators that read it "no data": numerator and denominator
 NaN (never 0) and a note naming what is missing. A parent's figures are the sums over
 its subtree for dossier-based counts, and count each procedure once for procedure-based ones
-(spec §5 R1, see :mod:`chiso.indicators.common`). The methodology's ``province_level_codes``
+(docs/methodology.md §5 R1, see :mod:`chiso.indicators.common`). The methodology's ``province_level_codes``
 (1.1–1.3, 4.5) show every unit the province's figure, its own kept as ``own_numerator`` /
-``own_denominator`` (spec §5 R13).
+``own_denominator`` (docs/methodology.md §5 R13).
 
 Example
 -------
@@ -134,7 +134,7 @@ def compute_indicators(data, period: Period, methodology: Methodology,
 
 
 def _province_figures(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:
-    """Every unit under a province gets the province's figure (spec §5 R13, methodology setting
+    """Every unit under a province gets the province's figure (docs/methodology.md §5 R13, methodology setting
     ``province_level_codes``); its own numerator and denominator stay as ``own_numerator`` /
     ``own_denominator`` (analysis, not points), and the note says so.
 

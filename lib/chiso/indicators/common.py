@@ -10,7 +10,7 @@ code, every unit of ``data.units``) with ``numerator`` and ``denominator`` — a
 up to parents — and optionally ``status`` and ``note``. A function that lacks an input raises
 :class:`MissingInput`; :func:`chiso.indicators.compute_indicators` turns it into "no data".
 
-Roll-up (parents = province, districts), spec §5 R1 [verified on DVCQG's parent rows]:
+Roll-up (parents = province, districts), docs/methodology.md §5 R1 [verified on DVCQG's parent rows]:
 dossier-based counts (1.4, 2.1, 3.3, 3.6, 4.1–4.4, 4.7, 5.3) and 3.2 (unit, online service
 pairs) are the sums over a parent's subtree (:meth:`Context.rolled_up`); procedure-based
 counts (1.1–1.3, 3.4, 3.5, 4.6) count each procedure (MaTTHC) once at a parent
@@ -175,7 +175,7 @@ class Context:
         return self.result(self.roll_up(numerator_own), self.roll_up(denominator_own), note)
 
     def distinct_procedures(self, unit_pos, procedure, good, agg: str = "any") -> pd.DataFrame:
-        """:meth:`result` of procedure-based counts (spec §5 R1): each procedure once per unit.
+        """:meth:`result` of procedure-based counts (docs/methodology.md §5 R1): each procedure once per unit.
 
         ``unit_pos``, ``procedure`` (any hashable code, e.g. MaTTHC) and ``good`` describe
         (unit, procedure) rows; duplicates allowed. A unit counts the distinct procedures of

@@ -117,7 +117,7 @@ def population_data_procedures(ctx: Context) -> pd.DataFrame:
     received in P at the unit using population data (DuLieuDanCu) / procedures for citizens
     of the unit.
 
-    Each procedure once at a parent, counted when used at any unit of the subtree (spec §5 R1).
+    Each procedure once at a parent, counted when used at any unit of the subtree (docs/methodology.md §5 R1).
 
     Example: citizen procedures A (a VNeID dossier in P), B (dossiers, none), C (none)
     → 1 / 3.

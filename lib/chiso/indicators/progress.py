@@ -36,7 +36,7 @@ def on_time_dossiers(ctx: Context) -> pd.DataFrame:
 
 
 def processing_time_by_procedure(data, period, methodology, calendar=None) -> pd.DataFrame:
-    """2.2 per procedure, in each procedure's own unit (spec §5 R8; analysis, not points).
+    """2.2 per procedure, in each procedure's own unit (docs/methodology.md §5 R8; analysis, not points).
 
     One row per unit (the dossier's own unit, not rolled up) and procedure with dossiers
     finished in P: unit, MaTTHC, time_unit ("hours" for procedures whose legal time is in
@@ -75,7 +75,7 @@ def average_processing_time(ctx: Context) -> pd.DataFrame:
     out, pauses too when ``subtract_pauses``), fractional on a 24-hour clock
     (:meth:`~chiso.workdays.WorkingCalendar.working_time`): the unit figure DVCQG publishes as
     avgProcessingDays. Each procedure in its own unit (hours for ``GIO``):
-    :func:`processing_time_by_procedure` (spec §5 R8).
+    :func:`processing_time_by_procedure` (docs/methodology.md §5 R8).
 
     Example: received Mon 09:00 and finished Mon 15:00 (0.25), received Mon 12:00 and
     finished Wed 12:00 (2.0) → 2.25 / 2 = 1.125 working days.

@@ -1,4 +1,4 @@
-"""What the rules noticed in the input, for the data-quality table (spec §5 R1, R4, R6, R7, R11).
+"""What the rules noticed in the input, for the data-quality table (docs/methodology.md §5 R1, R4, R6, R7, R11).
 
 The loader sets rows aside (events before reception, repeated events, implausible dates...,
 see :mod:`chiso.sources.dossiers`); these are the facts the rules count but keep:

@@ -3,7 +3,7 @@
 1.1–1.3 read the ``congbo`` table (announcement decisions and their publication on the
 national procedure database); their scope is the congbo rows whose decision date
 (NgayQuyetDinh) is in P, counted for the announcing unit (MaDonVi). Each procedure
-(MaTTHC) counts once per unit, and once at a parent (spec §5 R1): a procedure in several
+(MaTTHC) counts once per unit, and once at a parent (docs/methodology.md §5 R1): a procedure in several
 decisions of the period is late if any is late (incomplete if any is). 1.4 reads dossiers.
 Deadlines in working days come from the methodology settings
 ``announce_before_effective_working_days`` and ``publish_after_decision_working_days``
