@@ -700,7 +700,7 @@ def _drilldown(data, period: Period, methodology: Methodology) -> dict[str, pd.D
 def _input_quality(data, period: Period, methodology: Methodology, edition: str) -> dict[str, pd.DataFrame]:
     """The loader's data-quality tables: rows read / accepted / set aside per table and per
     reason (every edition), the counts the rules keep (:func:`chiso.indicators.quality.rule_checks`),
-    the export date beside the period's end (spec §5 R9), and the rows set aside with their
+    the export date beside the period's end (docs/methodology.md §5 R9), and the rows set aside with their
     values (internal only)."""
     from chiso.indicators.progress import processing_time_by_procedure
     from chiso.indicators.quality import rule_checks

@@ -79,8 +79,8 @@ def official_check_blocks(rd: ReportData) -> list[ReportBlock]:
 
 
 def _export_and_rule_blocks(rd: ReportData) -> list[ReportBlock]:
-    """The export date beside the period (with a warning when before its end, spec §5 R9) and
-    what the rules counted but kept (spec §5: later terminal events, blank fees...)."""
+    """The export date beside the period (with a warning when before its end, docs/methodology.md §5 R9) and
+    what the rules counted but kept (docs/methodology.md §5: later terminal events, blank fees...)."""
     blocks = []
     info = rd.export_info
     if info is not None and len(info):

@@ -185,7 +185,7 @@ def generate_sample(year: int = 2026, scale: float = 0.05, seed: int = 766,
     with ``period``, only that period's export (module docstring)."""
     generator = _Generator(year, scale, seed, period)
     hoso = generator.hoso()
-    if period is not None and period.kind == "month":  # an export fault (spec §5 R3): a column left blank
+    if period is not None and period.kind == "month":  # an export fault (docs/methodology.md §5 R3): a column left blank
         blank = generator.dist["export_faults"]["blank_in_monthly_exports"]
         hoso = hoso.set_column(hoso.column_names.index(blank), blank, pa.nulls(hoso.num_rows, pa.bool_()))
     return {
@@ -921,7 +921,7 @@ class _Generator:
         add(d.pending_stop, d.pending_stop_at, "DUNG_XU_LY", holder(d.request1), steps_params["stop"])
         add(d.end_kind == WITHDRAWN_EARLY, d.withdrawn_at, "RUT_HO_SO", -1, steps_params["withdraw"])
 
-        # Export faults (spec §5 R5): a request dated the day before reception; rows exported twice.
+        # Export faults (docs/methodology.md §5 R5): a request dated the day before reception; rows exported twice.
         faults = self.dist["export_faults"]
         early = accepted & (rng.random(n) < faults["event_before_reception"])
         add(early, d.received - DAY_SECONDS * SECOND, "YEU_CAU_BO_SUNG", receiver, steps_params["supplement"])
