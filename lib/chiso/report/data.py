@@ -642,13 +642,13 @@ def _status(table: pd.DataFrame, is_block: pd.Series, analysis_only: pd.Series) 
 
 def _source_note(table: pd.DataFrame, is_block: pd.Series) -> pd.Series:
     """Notes shown beside a sub-indicator: official block, DVCQG's data-quality flags, and for
-    the province-level sub-indicators (spec §5 R13) the unit's own figure, as analysis."""
+    the province-level sub-indicators (docs/methodology.md §5 R13) the unit's own figure, as analysis."""
     note = pd.Series("", index=table.index, dtype="object")
     if "data_quality_message" in table:
         flagged = table["data_quality_message"].notna() & ~is_block
         note[flagged] = "Cổng DVCQG lưu ý: " + table.loc[flagged, "data_quality_message"].astype(str)
     note[is_block] = NOTE_OFFICIAL_BLOCK
-    if "own_denominator" in table and "note" in table:  # spec §5 R13: the province's figure, the unit's own beside it
+    if "own_denominator" in table and "note" in table:  # docs/methodology.md §5 R13: the province's figure, the unit's own beside it
         own = table["note"].astype("string").str.startswith(PROVINCE_FIGURE_NOTE).fillna(False).to_numpy(dtype=bool)
         note[own] = ["Số liệu của tỉnh, áp dụng cho mọi đơn vị như Cổng DVCQG; riêng đơn vị: "
                      + ("không áp dụng" if pd.isna(d) else f"{n:g}/{d:g}")

@@ -1,7 +1,7 @@
 """DVCQG responses written from chiso's computed figures: the inverse of :mod:`chiso.sources.official`.
 
 :func:`official_responses` turns a scored table (:func:`chiso.indicators.compute_scores`)
-into the six responses of the portal's "Đánh giá chất lượng phục vụ" (spec §4), in the
+into the six responses of the portal's "Đánh giá chất lượng phục vụ" (docs/methodology.md §4), in the
 portal's formats and field names: ``transparency``, ``dossier-digitized`` and
 ``handling-satisfaction`` as ``overview`` + ``evaluation[]`` with ``metrics[]``; the
 ``dvc-progress-tree``, ``formality-online-payment-tree`` and ``provide-online-tree`` as
