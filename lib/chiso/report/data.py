@@ -145,9 +145,9 @@ class ReportData:
     late_pakn: pd.DataFrame | None = None
     input_quality: pd.DataFrame | None = None
     set_aside_reasons: pd.DataFrame | None = None
-    rule_checks: pd.DataFrame | None = None   # what the rules counted but kept (spec §5)
-    export_info: pd.DataFrame | None = None   # export_date, source, period_end (spec §5 R9)
-    processing_times: pd.DataFrame | None = None  # 2.2 per unit and procedure, own time unit (spec §5 R8)
+    rule_checks: pd.DataFrame | None = None   # what the rules counted but kept (docs/methodology.md §5)
+    export_info: pd.DataFrame | None = None   # export_date, source, period_end (docs/methodology.md §5 R9)
+    processing_times: pd.DataFrame | None = None  # 2.2 per unit and procedure, own time unit (docs/methodology.md §5 R8)
     set_aside: pd.DataFrame | None = None
     geometry: pd.DataFrame | None = None
     official_defects: pd.DataFrame | None = None

@@ -154,7 +154,7 @@ def what_it_takes(rd: ReportData, unit: str) -> pd.DataFrame:
 
 
 def processing_time_block(rd: ReportData, unit: str, limit: int = 15) -> ReportBlock:
-    """2.2 per procedure of the unit's own dossiers, each in its procedure's unit (spec §5 R8:
+    """2.2 per procedure of the unit's own dossiers, each in its procedure's unit (docs/methodology.md §5 R8:
     office hours for procedures whose legal time is in hours, working days otherwise; analysis,
     no points), the procedures with most finished dossiers first."""
     times = rd.processing_times
