@@ -146,3 +146,16 @@ def test_the_run_folder_names_no_folder_of_the_machine(runs):
     for path in checked:
         text = path.read_text(encoding="utf-8")
         assert str(PROJECT_ROOT) not in text and str(data.parent) not in text, path
+
+
+def test_appraisal_evidence_only_in_the_internal_tree(runs):
+    data, public, internal = runs
+    events = pd.read_parquet(data / "hoso_su_kien.parquet")
+    officials = {nfc(s) for s in events["MaCanBo"].dropna()}
+    texts = dict(public_texts(internal))
+    for name in ("danh-gia-can-bo.xlsx", "danh-gia-don-vi.xlsx"):
+        assert (internal / name).is_file() and not list(public.rglob(name)), name
+        first = openpyxl.load_workbook(internal / name, read_only=True).worksheets[0]
+        assert "NĐ 13/2023" in " ".join(str(c) for row in first.iter_rows(values_only=True) for c in row if c)
+    assert leaked(texts[internal / "danh-gia-can-bo.xlsx"], officials)  # the officials are in it, internally
+    assert not list(public.rglob("appraisal_*.parquet"))

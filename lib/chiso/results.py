@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -49,6 +48,7 @@ from typing import Callable
 import pandas as pd
 
 from chiso.methodology import Methodology
+from chiso.outputs import OutputError, replacing
 from chiso.paths import PROJECT_ROOT, params_dir
 from chiso.period import Period
 
@@ -117,14 +117,8 @@ class ResultsStore:
 
     def _write(self, table: pd.DataFrame, path: Path) -> None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".partial")
-            os.close(handle)
-            try:
-                table.to_parquet(temporary, index=False)
-                os.replace(temporary, path)
-            finally:
-                Path(temporary).unlink(missing_ok=True)
-        except OSError:
+            with replacing(path) as partial:
+                table.to_parquet(partial, index=False)
+        except OutputError:
             # A read-only or full disk costs only the reuse, never the report.
             return

@@ -96,8 +96,12 @@ INPUT_QUALITY_TABLES = ("input_quality", "set_aside_reasons", "rule_checks", "ex
 # checks turned into "no data" (unit, indicator, defect), and the national table of the
 # period (every province's total and group scores, rank, change: chiso.report.national).
 OFFICIAL_TABLES = ("official_defects", "national")
+# Self-assessment (as-of) reports from dossiers: what can still move before the period ends
+# (counts only, every edition; :mod:`chiso.outlook`).
+OUTLOOK_TABLES = ("outlook",)
 # Staff-level drill-down and the rows set aside with their raw values: internal edition only.
-INTERNAL_TABLES = ("overdue", "supplements", "pauses", "late_pakn", "set_aside", "reconciliation_dossiers")
+INTERNAL_TABLES = ("overdue", "supplements", "pauses", "late_pakn", "set_aside", "reconciliation_dossiers",
+                   "appraisal_officials", "appraisal_units", "appraisal_evidence")
 # Both sources in one run: the figures side by side and the classes of their differences (counts only).
 RECONCILIATION_TABLES = ("reconciliation", "reconciliation_units")
 MAP_TABLES = ("geometry",)
@@ -155,6 +159,10 @@ class ReportData:
     reconciliation: pd.DataFrame | None = None
     reconciliation_units: pd.DataFrame | None = None
     reconciliation_dossiers: pd.DataFrame | None = None
+    outlook: pd.DataFrame | None = None
+    appraisal_officials: pd.DataFrame | None = None
+    appraisal_units: pd.DataFrame | None = None
+    appraisal_evidence: pd.DataFrame | None = None
 
     @property
     def period(self) -> str:
@@ -268,14 +276,22 @@ def build_report_data(
         dossier_tables = _input_quality(data, period, methodology, edition)
         if edition == "internal":
             dossier_tables.update(_drilldown(data, period, methodology))
+            appraisal, appraisal_meta = appraisal_tables(data, period, methodology)
+            dossier_tables.update(appraisal)
         extra_tables.update({name: _with_official_units(frame, to_official)
                              for name, frame in dossier_tables.items()})
+        if period.as_of is not None and to_official is None:
+            from chiso.outlook import still_open
+
+            extra_tables["outlook"] = still_open(data, period, methodology, scored=scored[period.key])
     report_data = assemble_report_data(
         scored, units, methodology, period,
         source_kind=kind, province=province, fingerprint=fingerprint, edition=edition, extra_tables=extra_tables,
         geometry=resolve_geometry(geo, units, sample=kind == "sample"),
         generated_at=generated_at, source_label=label, notes=notes,
     )
+    if "appraisal_units" in extra_tables:
+        report_data.meta["appraisal"] = appraisal_meta  # parts and missing inputs, for the workbooks
     write_report_data(report_data, Path(out_dir) / DATA_DIR_NAME)
     return report_data
 
@@ -356,7 +372,7 @@ def assemble_report_data(
         totals=totals,
         # drill-down tables only reach an internal edition's report data
         **{name: frame for name, frame in (extra_tables or {}).items()
-           if name in INPUT_QUALITY_TABLES + OFFICIAL_TABLES + RECONCILIATION_TABLES or edition == "internal"},
+           if name in INPUT_QUALITY_TABLES + OFFICIAL_TABLES + RECONCILIATION_TABLES + OUTLOOK_TABLES or edition == "internal"},
         geometry=geometry_table(geometry) if geometry is not None else None,
     )
 
@@ -697,6 +713,27 @@ def _drilldown(data, period: Period, methodology: Methodology) -> dict[str, pd.D
     }
 
 
+def appraisal_tables(data, period: Period, methodology: Methodology) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Internal edition only: the staff-appraisal evidence (:mod:`chiso.appraisal`) as tables —
+    per official and unit, per unit (wide: ``measure|part`` columns), and the rows behind them
+    (long, with ``measure``) — and what meta says of it (parts, missing inputs)."""
+    from chiso.appraisal import appraise
+
+    result = appraise(data, period, methodology)
+    evidence = pd.concat([rows.assign(measure=key) for key, rows in result.evidence.items()], ignore_index=True)
+    evidence = evidence.drop(columns=[c for c in ("steps", "item") if c in evidence])
+    for column in ("MaCanBo", "unit", "MaHoSo", "MaTTHC", "TenTTHC", "part", "step", "detail", "measure"):
+        evidence[column] = evidence[column].astype("string")
+    evidence["time"] = pd.to_datetime(evidence["time"])
+    tables = {"appraisal_officials": result.table(per_official=True), "appraisal_units": result.table(per_official=False),
+              "appraisal_evidence": evidence}
+    for name in ("appraisal_officials", "appraisal_units"):
+        frame = tables[name]
+        tables[name] = frame.astype({c: "float64" for c in frame.columns if "|" in c})
+    meta = {"parts": [p.key for p in result.parts], "missing": result.missing, "has_officials": result.has_officials}
+    return tables, meta
+
+
 def _input_quality(data, period: Period, methodology: Methodology, edition: str) -> dict[str, pd.DataFrame]:
     """The loader's data-quality tables: rows read / accepted / set aside per table and per
     reason (every edition), the counts the rules keep (:func:`chiso.indicators.quality.rule_checks`),
@@ -728,7 +765,7 @@ def write_report_data(report_data: ReportData, data_dir: Path) -> None:
     """
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
-    for name in (*PUBLIC_TABLES, *INPUT_QUALITY_TABLES, *OFFICIAL_TABLES, *MAP_TABLES, *RECONCILIATION_TABLES, *INTERNAL_TABLES):
+    for name in (*PUBLIC_TABLES, *INPUT_QUALITY_TABLES, *OFFICIAL_TABLES, *MAP_TABLES, *RECONCILIATION_TABLES, *OUTLOOK_TABLES, *INTERNAL_TABLES):
         frame = getattr(report_data, name)
         if frame is not None:
             with replacing(data_dir / f"{name}.parquet") as partial:
@@ -753,7 +790,7 @@ def load_report_data(data_dir: str | Path) -> ReportData:
 def _load_cached(data_dir: str, stamp: int) -> ReportData:
     folder = Path(data_dir)
     meta = json.loads((folder / META_NAME).read_text(encoding="utf-8"))
-    names = (PUBLIC_TABLES + INPUT_QUALITY_TABLES + OFFICIAL_TABLES + MAP_TABLES + RECONCILIATION_TABLES
+    names = (PUBLIC_TABLES + INPUT_QUALITY_TABLES + OFFICIAL_TABLES + MAP_TABLES + RECONCILIATION_TABLES + OUTLOOK_TABLES
              + (INTERNAL_TABLES if meta["edition"] == "internal" else ()))
     tables = {n: pd.read_parquet(folder / f"{n}.parquet") for n in names if (folder / f"{n}.parquet").is_file()}
     missing = [n for n in PUBLIC_TABLES if n not in tables]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from chiso import formatting as fmt
+from chiso.report.appraisal_books import head_of_unit_blocks
 from chiso.report.blocks import ReportBlock
 from chiso.report.data import ReportData
 from chiso.report.tables import heading, table_block
@@ -114,4 +115,4 @@ def internal_blocks(rd: ReportData, unit: str) -> list[ReportBlock]:
         ("PAKN xử lý quá hạn", late_pakn_table(rd, unit)),
     ):
         blocks += [heading(title), *capped(table, none)]
-    return blocks
+    return blocks + head_of_unit_blocks(rd, unit)

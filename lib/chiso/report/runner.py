@@ -299,11 +299,18 @@ def _write_tables_and_site(report_data, folder: RunFolder,
     from chiso.report.reconciliation import UNSYNCED_EXCEL_NAME, write_unsynced_excel
 
     reports = {r.name: list(r.outputs) for r in results if r.status in CURRENT}
+    outputs = [("excel", lambda: write_excel(report_data, folder.excel)),
+               ("site", lambda: write_site(report_data, folder, reports)),
+               # internal edition with both sources: the unsynced dossiers for Sở KH&CN
+               ("unsynced_excel", lambda: write_unsynced_excel(report_data, folder.root / UNSYNCED_EXCEL_NAME))]
+    if report_data.internal and report_data.appraisal_units is not None:
+        # Staff-appraisal evidence: only ever in the internal tree.
+        from chiso.report.appraisal_books import OFFICIALS_BOOK, UNITS_BOOK, write_officials_book, write_units_book
+
+        outputs += [("appraisal_officials", lambda: write_officials_book(report_data, folder.root / OFFICIALS_BOOK)),
+                    ("appraisal_units", lambda: write_units_book(report_data, folder.root / UNITS_BOOK))]
     written, errors = {}, []
-    for name, write in (("excel", lambda: write_excel(report_data, folder.excel)),
-                        ("site", lambda: write_site(report_data, folder, reports)),
-                        # internal edition with both sources: the unsynced dossiers for Sở KH&CN
-                        ("unsynced_excel", lambda: write_unsynced_excel(report_data, folder.root / UNSYNCED_EXCEL_NAME))):
+    for name, write in outputs:
         try:
             path = write()
         except OutputError as error:

@@ -144,12 +144,27 @@ def unit_overview(rd: ReportData, unit: str) -> dict:
     }
 
 
+def outlook_line(rd: ReportData, unit: str) -> str | None:
+    """A self-assessment's warning: what can still move before the period ends, by how much at most
+    (:func:`chiso.outlook.outlook_sentence`); None for a whole period or nothing open."""
+    from chiso.outlook import outlook_sentence
+
+    if rd.outlook is None or not rd.meta.get("as_of"):
+        return None
+    sentence = outlook_sentence(rd.outlook[rd.outlook["unit"] == unit], rd.meta["period_full_end"])
+    return sentence or f"Đến hết kỳ ({rd.meta['period_full_end']}) không còn hồ sơ, PAKN nào có thể làm giảm điểm."
+
+
 def unit_summary(rd: ReportData, unit: str) -> ReportBlock:
-    """Total /100, band, rank among units of the same level, change since the previous quarter."""
+    """Total /100, band, rank among units of the same level, change since the previous quarter;
+    for a self-assessment, what can still move before the period ends."""
     o = unit_overview(rd, unit)
     if fmt.is_missing(o["total"]):
         return ReportBlock(f"**{NO_DATA}** để tính tổng điểm của đơn vị trong kỳ này.\n")
     lines = [f"- **Tổng điểm: {fmt.number(o['total'])}/100** — xếp loại **{escape_markdown(o['band'])}**"]
+    outlook = outlook_line(rd, unit)
+    if outlook:
+        lines.append(f"- **Tự đánh giá đến {escape_markdown(rd.meta['as_of'])}:** {escape_markdown(outlook)}")
     rows = rd.current("indicators")
     no_data = rows[(rows["unit"] == unit) & rows["status"].eq(status.NO_DATA)]
     if len(no_data):
