@@ -110,6 +110,13 @@ class _Book:
             sheet.write_string(0, 0, INTERNAL_NOTICE, self.warning)
         return sheet
 
+    def grouped_header(self, sheet, col: int, title: str, parts: list[str]) -> int:
+        """``title`` over one column per part (rows 2-3); returns the next free column."""
+        sheet.merge_range(1, col, 1, col + len(parts) - 1, title, self.header)
+        for n, part in enumerate(parts):
+            sheet.write_string(2, col + n, part_label(part), self.header)
+        return col + len(parts)
+
     def count(self, sheet, row: int, col: int, value, target: str | None = None) -> None:
         """A count (a link to the rows behind it when there are any), or "chưa có số liệu"."""
         if value is None or pd.isna(value):
@@ -148,10 +155,7 @@ def write_officials_book(rd: ReportData, path: Path) -> Path:
         sheet.merge_range(1, 2, 2, 2, "Đơn vị", book.header)
         col = 3
         for key, title in columns:
-            sheet.merge_range(1, col, 1, col + len(parts) - 1, title, book.header)
-            for n, part in enumerate(parts):
-                sheet.write_string(2, col + n, part_label(part), book.header)
-            col += len(parts)
+            col = book.grouped_header(sheet, col, title, parts)
         sheet.set_row(1, 45)
         sheet.set_column(0, 1, 12)
         sheet.set_column(2, 2, 32)
@@ -260,11 +264,7 @@ def write_units_book(rd: ReportData, path: Path) -> Path:
             col += 4
         rule_columns = [(rule, key) for rule, keys in RULE_MEASURES.items() for key in keys]
         for rule, key in rule_columns:
-            sheet.merge_range(1, col, 1, col + len(parts) - 1, f"{rules[rule]}: {MEASURE[key].header.lower()}",
-                              book.header)
-            for n, part in enumerate(parts):
-                sheet.write_string(2, col + n, part_label(part), book.header)
-            col += len(parts)
+            col = book.grouped_header(sheet, col, f"{rules[rule]}: {MEASURE[key].header.lower()}", parts)
         sheet.set_row(1, 60)
         sheet.set_column(0, 0, 12)
         sheet.set_column(1, 1, 34)
