@@ -87,7 +87,8 @@ class _Book:
         import xlsxwriter
 
         self._target = replacing(path)  # whole or not at all (chiso.outputs)
-        self.book = xlsxwriter.Workbook(self._target.__enter__())
+        partial = self._target.__enter__()
+        self.book = xlsxwriter.Workbook(partial)
         self.bold = self.book.add_format({"bold": True, "valign": "top"})
         self.wrap = self.book.add_format({"text_wrap": True, "valign": "top"})
         self.header = self.book.add_format({"bold": True, "bg_color": "#eef1f4", "border": 1, "text_wrap": True,
