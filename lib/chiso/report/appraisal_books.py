@@ -32,7 +32,8 @@ from chiso.outputs import replacing
 from chiso.period import Period
 from chiso.report.blocks import ReportBlock, escape_markdown
 from chiso.report.data import ReportData
-from chiso.report.tables import LEVEL_NAMES, heading, table_block
+from chiso.report.tables import heading, table_block
+from chiso.scoring import LEVEL_NAMES_VI
 from chiso.report.text import SAMPLE_BANNER, cutoff_text
 
 OFFICIALS_BOOK = "danh-gia-can-bo.xlsx"
@@ -274,7 +275,7 @@ def write_units_book(rd: ReportData, path: Path) -> Path:
         for row, unit in enumerate(rd.units.itertuples(), start=3):
             sheet.write_string(row, 0, unit.unit)
             sheet.write_string(row, 1, unit.name)
-            sheet.write_string(row, 2, LEVEL_NAMES.get(unit.level, unit.level))
+            sheet.write_string(row, 2, LEVEL_NAMES_VI.get(unit.level, unit.level))
             col = len(fixed)
             for part in parts:
                 if (unit.unit, part) in results.index:
