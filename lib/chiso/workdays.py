@@ -270,21 +270,20 @@ class WorkingCalendar:
         >>> WorkingCalendar().working_time(pd.Timestamp("2026-04-29 18:00"), pd.Timestamp("2026-05-04 06:00"))
         0.5
         """
-        s, e, valid, wrap = _as_pair(start, end)
-        out = np.full(s.shape, np.nan)
-        if valid.any():
-            sv, ev = s[valid], np.maximum(e[valid], s[valid])
-            s_day, e_day = sv.astype("datetime64[D]"), ev.astype("datetime64[D]")
-            cal = self._calendar(s_day.min(), e_day.max())
-            s_work = np.is_busday(s_day, busdaycal=cal)
-            e_work = np.is_busday(e_day, busdaycal=cal)
-            s_frac = (sv - s_day.astype("datetime64[ns]")).astype("int64") / _NS_PER_DAY
-            e_frac = (ev - e_day.astype("datetime64[ns]")).astype("int64") / _NS_PER_DAY
-            same_day = s_day == e_day
-            whole_between = np.busday_count(s_day + DAY, e_day, busdaycal=cal)
-            spread = np.where(s_work, 1 - s_frac, 0) + np.maximum(whole_between, 0) + np.where(e_work, e_frac, 0)
-            out[valid] = np.where(same_day, np.where(s_work, e_frac - s_frac, 0), spread)
-        return wrap(out)
+        return self._measure_spans(start, end, self._working_time)
+
+    @staticmethod
+    def _working_time(sv, ev, cal, first):
+        """``working_time`` of valid, ordered pairs (see ``_measure_spans``)."""
+        s_day, e_day = sv.astype("datetime64[D]"), ev.astype("datetime64[D]")
+        s_work = np.is_busday(s_day, busdaycal=cal)
+        e_work = np.is_busday(e_day, busdaycal=cal)
+        s_frac = (sv - s_day.astype("datetime64[ns]")).astype("int64") / _NS_PER_DAY
+        e_frac = (ev - e_day.astype("datetime64[ns]")).astype("int64") / _NS_PER_DAY
+        same_day = s_day == e_day
+        whole_between = np.busday_count(s_day + DAY, e_day, busdaycal=cal)
+        spread = np.where(s_work, 1 - s_frac, 0) + np.maximum(whole_between, 0) + np.where(e_work, e_frac, 0)
+        return np.where(same_day, np.where(s_work, e_frac - s_frac, 0), spread)
 
     def add_working_time(self, timestamps, days):
         """The earliest instant e with ``working_time(t, e) == days`` (``days`` ≥ 0, fractional).
@@ -334,13 +333,25 @@ class WorkingCalendar:
         >>> WorkingCalendar().office_hours_between(pd.Timestamp("2026-04-24 16:00"), pd.Timestamp("2026-04-28 09:00"))
         2.0
         """
+        return self._measure_spans(start, end, self._office_hours_between)
+
+    def _office_hours_between(self, sv, ev, cal, first):
+        """``office_hours_between`` of valid, ordered pairs (see ``_measure_spans``)."""
+        return (self._office_clock(ev, cal, first) - self._office_clock(sv, cal, first)) / 3600
+
+    def _measure_spans(self, start, end, measure):
+        """``measure(s, e, cal, first)`` of each pair of [start, end], NaN where either is missing.
+
+        ``measure`` sees only the valid pairs: ``s`` and ``e`` as datetime64[ns] arrays with an end before
+        its start moved up to the start (an empty span), ``first`` the earliest start's day and ``cal`` a
+        calendar from ``first`` to the latest end's day. Shared by every "how much of [start, end]" measure.
+        """
         s, e, valid, wrap = _as_pair(start, end)
         out = np.full(s.shape, np.nan)
         if valid.any():
             sv, ev = s[valid], np.maximum(e[valid], s[valid])
             first, last = sv.min().astype("datetime64[D]"), ev.max().astype("datetime64[D]")
-            cal = self._calendar(first, last)
-            out[valid] = (self._office_clock(ev, cal, first) - self._office_clock(sv, cal, first)) / 3600
+            out[valid] = measure(sv, ev, self._calendar(first, last), first)
         return wrap(out)
 
     def add_office_hours(self, timestamps, hours):
