@@ -30,18 +30,13 @@ whether targets are met, and never fails on them.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
-import shutil
-import subprocess
-import sys
 import time
 
-from chiso.paths import PROJECT_ROOT
+from _common import (BENCH_DIR, YEAR, load_average, period_name, print_result, quarter_parser, run_child, verdict,
+                     write_export)
 
-BENCH_DIR = PROJECT_ROOT / "data" / "bench"
-YEAR, SEED = 2026, 766
 TARGETS = {"generate_s": 60.0, "generate_gb": 6.0, "load_compute_s": 10.0, "load_compute_gb": 3.0, "vs_duckdb": 3.0}
 
 # 2.1 in DuckDB SQL (spec §3, "On time (2.1)"), per unit, for the period [$start, $end].
@@ -122,28 +117,9 @@ FROM timed GROUP BY MaDonVi ORDER BY MaDonVi
 
 # --------------------------------------------------------------------------- child tasks
 
-def _period(quarter: int) -> str:
-    return f"{YEAR}-Q{quarter}"
-
-
 def _sample(quarter: int):
     """The folder of the quarter's full-scale export."""
-    return BENCH_DIR / f"sample-full-{_period(quarter)}"
-
-
-def write_export(folder, quarter: int, fmt: str) -> dict:
-    """Write the full-scale sample's quarter export into ``folder`` (via a partial folder, so
-    that an interrupted run leaves nothing half-written); its summary and the time taken."""
-    from chiso.sources.sample import write_sample
-
-    partial = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    started = time.perf_counter()
-    summary = write_sample(partial, year=YEAR, scale="full", seed=SEED, fmt=fmt, period=_period(quarter))
-    seconds = time.perf_counter() - started
-    shutil.rmtree(folder, ignore_errors=True)
-    partial.rename(folder)
-    return {"seconds": seconds, "summary": summary.replace(str(partial), str(folder))}
+    return BENCH_DIR / f"sample-full-{period_name(quarter)}"
 
 
 def _generate(quarter: int) -> dict:
@@ -204,69 +180,49 @@ def _duckdb(quarter: int) -> dict:
             "on_time": {unit: [numerator, denominator] for unit, numerator, denominator in result}}
 
 
-TASKS = {"generate": lambda args: _generate(args.quarter), "chiso": lambda args: _chiso(args.quarter),
-         "duckdb": lambda args: _duckdb(args.quarter)}
+TASKS = {"generate": _generate, "chiso": _chiso, "duckdb": _duckdb}
 
 
 def _measured(task: str, quarter: int) -> dict:
     """Run ``task`` in a child process; its JSON result plus its peak memory (GB)."""
-    command = [sys.executable, __file__, "--work", task, "--quarter", str(quarter)]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"{task} failed:\n{done.stderr}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_child(__file__, "--work", task, quarter)
     result["peak_gb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # kB on Linux
     return result
 
 
 def _wrapped(task: str, quarter: int) -> dict:
     """``_measured`` inside a wrapper process with no other child, so RUSAGE_CHILDREN is that task's own peak."""
-    command = [sys.executable, __file__, "--measure", task, "--quarter", str(quarter)]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(done.stderr or done.stdout)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_child(__file__, "--measure", task, quarter)
 
 
 # --------------------------------------------------------------------------- report
-
-def _verdict(ok: bool) -> str:
-    return "met" if ok else "NOT met"
-
-
-def _load_average() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
-
 
 def _best(runs: list[dict], key: str) -> float:
     return min(run[key] for run in runs)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quarter", type=int, default=2, choices=[1, 2, 3, 4])
-    parser.add_argument("--repeat", type=int, default=3, help="runs of chiso and of DuckDB; the best counts (default 3)")
-    parser.add_argument("--regenerate", action="store_true", help="generate the quarter's export again (timed)")
-    parser.add_argument("--work", choices=TASKS, help=argparse.SUPPRESS)
+    parser = quarter_parser(__doc__, TASKS, repeat=3, repeat_help="runs of chiso and of DuckDB",
+                            regenerate_help="generate the quarter's export again (timed)")
     parser.add_argument("--measure", choices=TASKS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.work:
-        print(json.dumps(TASKS[args.work](args)))
+        print_result(TASKS[args.work](args.quarter))
         return
     if args.measure:
-        print(json.dumps(_measured(args.measure, args.quarter)))
+        print_result(_measured(args.measure, args.quarter))
         return
 
     rows = []
     sample = _sample(args.quarter)
-    print(f"load average (1, 5, 15 min) before: {_load_average()} on {os.cpu_count()} CPUs", flush=True)
+    print(f"load average (1, 5, 15 min) before: {load_average()} on {os.cpu_count()} CPUs", flush=True)
     if args.regenerate or not (sample / "_sample.json").is_file():
-        print(f"generating the full-scale sample's {_period(args.quarter)} export into {sample} ...", flush=True)
+        print(f"generating the full-scale sample's {period_name(args.quarter)} export into {sample} ...", flush=True)
         generated = _wrapped("generate", args.quarter)
         print(f"  {generated['summary']}", flush=True)
-        rows.append((f"generate full sample's {_period(args.quarter)} export", generated["seconds"], "s",
+        rows.append((f"generate full sample's {period_name(args.quarter)} export", generated["seconds"], "s",
                      generated["peak_gb"], f"< {TARGETS['generate_s']:g} s, < {TARGETS['generate_gb']:g} GB: "
-                     + _verdict(generated["seconds"] < TARGETS["generate_s"] and generated["peak_gb"] < TARGETS["generate_gb"])))
+                     + verdict(generated["seconds"] < TARGETS["generate_s"] and generated["peak_gb"] < TARGETS["generate_gb"])))
     else:
         print(f"reusing {sample} (--regenerate to time the generation)", flush=True)
     chiso_runs, duck_runs = [], []
@@ -276,7 +232,7 @@ def main() -> None:
         mine, theirs = chiso_runs[-1], duck_runs[-1]
         print(f"run {run}/{args.repeat}: chiso load {mine['load_s']:.2f} s + compute {mine['compute_s']:.2f} s "
               f"(peak {mine['peak_gb']:.2f} GB), 2.1 alone {mine['on_time_s']:.2f} s; DuckDB 2.1 {theirs['seconds']:.2f} s "
-              f"(load average {_load_average()})", flush=True)
+              f"(load average {load_average()})", flush=True)
     chiso, duck = chiso_runs[0], duck_runs[0]  # the results; every run computes the same
     load_compute = min(run["load_s"] + run["compute_s"] for run in chiso_runs)
     chiso_peak = max(run["peak_gb"] for run in chiso_runs)
@@ -287,19 +243,19 @@ def main() -> None:
         ("chiso compute_indicators (22 sub-indicators)", _best(chiso_runs, "compute_s"), "s", None, ""),
         ("chiso load + compute", load_compute, "s", chiso_peak,
          f"≤ {TARGETS['load_compute_s']:g} s, ≤ {TARGETS['load_compute_gb']:g} GB: "
-         + _verdict(load_compute <= TARGETS["load_compute_s"] and chiso_peak <= TARGETS["load_compute_gb"])),
+         + verdict(load_compute <= TARGETS["load_compute_s"] and chiso_peak <= TARGETS["load_compute_gb"])),
         ("chiso 2.1 alone (progress.on_time_dossiers, data loaded)", on_time, "s", None, ""),
         ("DuckDB 2.1 (SQL, from the parquet files)", duck_seconds, "s", max(run["peak_gb"] for run in duck_runs), ""),
         ("chiso 2.1 / DuckDB 2.1", ratio, "×", None,
-         f"≤ {TARGETS['vs_duckdb']:g}×: " + _verdict(ratio <= TARGETS["vs_duckdb"])),
+         f"≤ {TARGETS['vs_duckdb']:g}×: " + verdict(ratio <= TARGETS["vs_duckdb"])),
     ]
     meta = chiso["meta"]
     print(f"\ndata: {sample} — sample {meta.get('province', '?')}, scale {meta.get('scale', '?')}, "
           f"seed {meta.get('seed', '?')}, export of {meta.get('period', 'the whole year ' + str(meta.get('year', '?')))}")
     for table in chiso["quality"]:
         print(f"  {table['table']:<13} {table['rows_read']:>11,} rows read, {table['accepted']:>11,} accepted  ({table['file']})")
-    print(f"computed: {_period(args.quarter)}; best of {args.repeat} run(s) each; "
-          f"load average after: {_load_average()}\n")
+    print(f"computed: {period_name(args.quarter)}; best of {args.repeat} run(s) each; "
+          f"load average after: {load_average()}\n")
     print(f"{'step':<58} {'value':>9} {'peak GB':>8}  target")
     for name, value, unit, peak, target in rows:
         print(f"{name:<58} {value:>8.2f}{unit} {'' if peak is None else f'{peak:8.2f}':>8}  {target}")

@@ -20,21 +20,17 @@ not a test: it prints figures and whether the targets are met, and never fails o
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import resource
-import subprocess
-import sys
 import time
 
-from compute import BENCH_DIR, _load_average, _period, _verdict, write_export
+from _common import BENCH_DIR, load_average, period_name, print_result, quarter_parser, run_child, verdict, write_export
 
 TARGETS = {"load_s": 20.0, "load_gb": 4.0}
 
 
 def _folder(quarter: int):
-    return BENCH_DIR / f"sync-full-{_period(quarter)}"
+    return BENCH_DIR / f"sync-full-{period_name(quarter)}"
 
 
 def _generate(quarter: int) -> dict:
@@ -58,35 +54,24 @@ def _load(quarter: int) -> dict:
 TASKS = {"generate": _generate, "load": _load}
 
 
-def _child(task: str, quarter: int) -> dict:
-    command = [sys.executable, __file__, "--work", task, "--quarter", str(quarter)]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"{task} failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quarter", type=int, default=2, choices=[1, 2, 3, 4])
-    parser.add_argument("--repeat", type=int, default=2, help="load runs; the best counts (default 2)")
-    parser.add_argument("--regenerate", action="store_true", help="generate the quarter's payloads again")
-    parser.add_argument("--work", choices=TASKS, help=argparse.SUPPRESS)
+    parser = quarter_parser(__doc__, TASKS, repeat=2, repeat_help="load runs",
+                            regenerate_help="generate the quarter's payloads again")
     args = parser.parse_args()
     if args.work:
-        print(json.dumps(TASKS[args.work](args.quarter), default=str))
+        print_result(TASKS[args.work](args.quarter))
         return
 
     folder = _folder(args.quarter)
-    print(f"load average (1, 5, 15 min) before: {_load_average()} on {os.cpu_count()} CPUs", flush=True)
+    print(f"load average (1, 5, 15 min) before: {load_average()} on {os.cpu_count()} CPUs", flush=True)
     if args.regenerate or not (folder / "_sample.json").is_file():
-        print(f"generating the full-scale sample's {_period(args.quarter)} export as sync payloads into {folder} ...",
+        print(f"generating the full-scale sample's {period_name(args.quarter)} export as sync payloads into {folder} ...",
               flush=True)
-        generated = _child("generate", args.quarter)
+        generated = run_child(__file__, "--work", "generate", args.quarter)
         print(f"  {generated['summary']}\n  generated in {generated['seconds']:.1f} s", flush=True)
     sizes = {p.name: p.stat().st_size / 2**20 for p in sorted(folder.iterdir()) if p.suffix == ".jsonl"}
     print("payloads: " + ", ".join(f"{name} {size:,.0f} MB" for name, size in sizes.items()))
-    runs = [_child("load", args.quarter) for _ in range(args.repeat)]
+    runs = [run_child(__file__, "--work", "load", args.quarter) for _ in range(args.repeat)]
     for row in runs[0]["quality"]:
         print(f"  {row['table']:<13} {row['rows_read']:>10,} rows read, {row['accepted']:>10,} accepted  ({row['file']})")
     best, peak = min(run["load_s"] for run in runs), max(run["peak_gb"] for run in runs)
@@ -94,9 +79,9 @@ def main() -> None:
     cpu = min(run["cpu_s"] for run in runs)
     print(f"load_dossiers (payloads parsed, mapped and checked): best {best:.2f} s wall of {times} "
           f"({cpu:.2f} s of CPU); peak memory {peak:.2f} GB")
-    print(f"target ≤ {TARGETS['load_s']:g} s: {_verdict(best <= TARGETS['load_s'])}; "
-          f"≤ {TARGETS['load_gb']:g} GB: {_verdict(peak <= TARGETS['load_gb'])}")
-    print(f"load average after: {_load_average()}")
+    print(f"target ≤ {TARGETS['load_s']:g} s: {verdict(best <= TARGETS['load_s'])}; "
+          f"≤ {TARGETS['load_gb']:g} GB: {verdict(peak <= TARGETS['load_gb'])}")
+    print(f"load average after: {load_average()}")
 
 
 if __name__ == "__main__":
