@@ -4,6 +4,7 @@ Tolerances (issue #2): every sub-indicator exactly after 2-decimal rounding; the
 group total within 0.01; every group total within 0.02; over all 163 units + the province.
 """
 
+import dataclasses
 import json
 import shutil
 
@@ -12,17 +13,18 @@ import pandas as pd
 import pytest
 
 from chiso.errors import InputError
-from chiso.methodology import load_methodology
+from chiso.methodology import RULE_LINEAR, RULE_NOT_SCORED, load_methodology
 from chiso.sources.official import (
     BLOCK_TOTAL_MATCHES,
     ENDPOINTS,
     ONLINE_BLOCK,
     OFFICIAL_NOT_RECOMPUTED,
+    OfficialResults,
     detect_endpoint,
-    endpoint_totals,
     load_official,
     score_official,
 )
+from chiso.status import NOT_SCORED, OFFICIAL
 from conftest import REFERENCE, REFERENCE_PERIODS
 
 
@@ -56,6 +58,21 @@ def test_null_published_score_means_zero_points_for_zero_denominator(period_resu
     assert len(pakn) > 100 and (pakn["points"] == 6).all()
 
 
+def endpoint_totals(scored: pd.DataFrame, official: OfficialResults) -> pd.DataFrame:
+    """Recomputed points per unit and DVCQG endpoint beside the published group totals:
+    ``points`` is the sum of chiso's rounded sub-indicator points of the endpoint's
+    sub-indicators, ``official_total`` what the portal published, and ``difference`` =
+    points − official_total."""
+    sums = (
+        scored[scored["status"] != NOT_SCORED]
+        .groupby(["unit", "endpoint"], as_index=False)["points"]
+        .sum(min_count=1)
+    )
+    out = official.group_totals.merge(sums, on=["unit", "endpoint"], how="left")
+    out["difference"] = (out["points"] - pd.to_numeric(out["official_total"])).round(6)
+    return out
+
+
 def test_group_totals_within_tolerance(period_results):
     official, scored = period_results
     totals = endpoint_totals(scored, official)
@@ -76,7 +93,7 @@ def test_online_services_block_kept_as_official(period_results):
     # published block total; the province's 3.1–3.3 are recomputed (next test).
     block = scored[scored["indicator"] == ONLINE_BLOCK]
     assert len(block) == 163 and "H44" not in set(block["unit"])
-    assert (block["status"] == OFFICIAL_NOT_RECOMPUTED).all()
+    assert (block["status"] == OFFICIAL).all() and (block["data_quality"] == OFFICIAL_NOT_RECOMPUTED).all()
     published = official.group_totals.query("endpoint == 'provide-online-tree'").set_index("unit")["official_total"]
     assert np.allclose(block.set_index("unit")["points"], published.loc[block["unit"]])
 
@@ -206,6 +223,19 @@ def test_six_group_layout_scores_the_same_points():
     five = score_official(official, load_methodology("qd766-2022")).set_index(["unit", "indicator"])["points"]
     six = score_official(official, load_methodology("dvcqg-2025")).set_index(["unit", "indicator"])["points"]
     pd.testing.assert_series_equal(five.sort_index(), six.sort_index())
+
+
+def test_what_is_not_scored_comes_from_the_methodology():
+    # The methodology's rule not_scored (2.2 in QĐ 766) decides which rows are "not_scored":
+    # moved to 4.6, 4.6's rows are analysis only and 2.2's are not.
+    m = load_methodology("qd766-2022")
+    moved = dataclasses.replace(m, indicators=tuple(
+        dataclasses.replace(i, rule={"2.2": RULE_LINEAR, "4.6": RULE_NOT_SCORED}.get(i.code, i.rule))
+        for i in m.indicators))
+    assert moved.unscored_codes == ["4.6"]
+    status = score_official(load_official([REFERENCE / "2026-Q3"]), moved).groupby("indicator")["status"].unique()
+    assert list(status["4.6"]) == [NOT_SCORED]
+    assert NOT_SCORED not in set(status["2.2"])
 
 
 def test_online_block_counts_in_its_group():

@@ -214,7 +214,7 @@ def _score_official(args) -> int:
     scored = score_official(official, methodology)
     # Only what chiso can compute: not 2.2 (only an average is published) nor the
     # online-services block (DVCQG publishes its total, not its formula).
-    from chiso.report.status import COMPARABLE
+    from chiso.status import COMPARABLE
 
     scored = scored[scored["status"].isin(COMPARABLE)]
     _write_scores(scored, args.out, ["unit_name", "level", "ratio", "published_points", "data_quality",

@@ -31,7 +31,10 @@ from chiso.errors import MethodologyError
 from chiso.paths import params_dir
 
 DEFAULT_METHODOLOGY = "qd766-2022"
-RULES = ("linear", "threshold", "not_scored")
+# How a sub-indicator is scored (docs/methodology.md §2). A rule, not a row's status: rows
+# of a not_scored sub-indicator (2.2 in QĐ 766) get the status chiso.status.NOT_SCORED.
+RULE_LINEAR, RULE_THRESHOLD, RULE_NOT_SCORED = "linear", "threshold", "not_scored"
+RULES = (RULE_LINEAR, RULE_THRESHOLD, RULE_NOT_SCORED)
 COMMUNE_POLICIES = ("full", "zero")
 TIER_RULES = ("any", "all")  # settings.online_procedure_tier_rule (3.1 at a parent, docs/methodology.md §5 R1)
 
@@ -55,7 +58,13 @@ class Indicator:
 
     @property
     def scored(self) -> bool:
-        return self.rule != "not_scored"
+        return self.rule != RULE_NOT_SCORED
+
+    @property
+    def full_points_ratio(self) -> float:
+        """The ratio (fraction) from which a scored sub-indicator gets full points: its
+        threshold under the threshold rule, 1 under the linear rule."""
+        return self.threshold if self.rule == RULE_THRESHOLD else 1.0
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,11 @@ class Methodology:
     def codes(self) -> list[str]:
         """Sub-indicator codes in methodology order (1.1 … 5.3)."""
         return [ind.code for ind in self.indicators]
+
+    @property
+    def unscored_codes(self) -> list[str]:
+        """Codes of the sub-indicators shown for analysis only (rule not_scored; 2.2 in QĐ 766)."""
+        return [ind.code for ind in self.indicators if not ind.scored]
 
     def band_for(self, score: float | None) -> Band | None:
         """The first band whose ``min`` the score reaches (None for a missing score)."""
@@ -173,7 +187,7 @@ def _parse(raw: dict, path: Path) -> Methodology:
             if rule not in RULES:
                 raise MethodologyError(f"{path}: indicator {code}: rule {rule!r} is not one of {RULES}")
             threshold = i.get("threshold")
-            if rule == "threshold" and not (threshold and 0 < float(threshold) <= 1):
+            if rule == RULE_THRESHOLD and not (threshold and 0 < float(threshold) <= 1):
                 raise MethodologyError(f"{path}: indicator {code}: rule 'threshold' needs 0 < threshold <= 1")
             indicators.append(
                 Indicator(

@@ -40,6 +40,7 @@ from chiso.indicators.timeline import outcomes
 from chiso.methodology import Methodology
 from chiso.period import Period
 from chiso.scoring import score_indicators
+from chiso.status import OK
 from chiso.workdays import WorkingCalendar
 
 COLUMNS = ["unit", "indicator", "open_items", "points", "worst_points", "max_drop"]
@@ -71,7 +72,7 @@ def still_open(data, period: Period, methodology: Methodology, calendar: Working
     open_items = pd.DataFrame(counts, index=ctx.unit_codes).rename_axis("unit").reset_index().melt(
         id_vars="unit", var_name="indicator", value_name="open_items")
     rows = scored.merge(open_items, on=["unit", "indicator"], how="inner")
-    rows = rows[(rows["open_items"] > 0) & rows["status"].eq("ok")]
+    rows = rows[(rows["open_items"] > 0) & rows["status"].eq(OK)]
     worst = score_indicators(
         rows[["unit", "indicator", "level", "denominator"]].assign(
             numerator=np.maximum(rows["numerator"] - rows["open_items"], 0)),

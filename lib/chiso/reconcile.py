@@ -52,6 +52,7 @@ import pyarrow as pa
 
 from chiso.errors import ChisoError
 from chiso.formatting import fold_diacritics
+from chiso.status import COMPARABLE
 
 KEY = ["unit", "indicator"]
 COMPARED = ["numerator", "denominator", "points"]
@@ -72,7 +73,6 @@ DOSSIER_BASED = ("1.4", "2.1", "3.3", "3.6", "4.1", "4.2", "4.3", "4.4", "4.7", 
 SYNCED_COUNT = ("1.4",)
 # Spec R2: on DVCQG these share the progress tree's dossier base (2.1's denominator).
 PORTAL_DOSSIER_BASE = ("4.1", "4.2", "4.3", "4.4", "4.7", "5.3")
-_USABLE = ["ok", "no_data"]
 
 
 def reconcile(computed: pd.DataFrame, official: pd.DataFrame) -> pd.DataFrame:
@@ -83,8 +83,8 @@ def reconcile(computed: pd.DataFrame, official: pd.DataFrame) -> pd.DataFrame:
 
     Only rows both sources can compute are compared (DVCQG's 3.1–3.3 block and 2.2 are not).
     """
-    left = computed[computed["status"].isin(_USABLE)][KEY + ["unit_name", *COMPARED]]
-    right = official[official["status"].isin(_USABLE)][KEY + COMPARED]
+    left = computed[computed["status"].isin(COMPARABLE)][KEY + ["unit_name", *COMPARED]]
+    right = official[official["status"].isin(COMPARABLE)][KEY + COMPARED]
     both = left.merge(right, on=KEY, suffixes=("_computed", "_official"), validate="one_to_one")
     if both.empty:
         raise ChisoError("no unit code is common to the two sources: they cannot be reconciled "

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from chiso.methodology import Indicator, Methodology
+from chiso.status import NOT_APPLICABLE
 
 # Unit levels, top down; "district" (cấp huyện) exists only in data from before 7/2025.
 LEVELS = ("province", "department", "district", "commune")
@@ -49,10 +50,9 @@ def round_half_up(values, decimals: int = 2):
 def _raw_points(ind: Indicator, ratio):
     """Unrounded points for a ratio (fraction): linear or threshold, capped at P."""
     ratio = np.asarray(ratio, dtype=float)
-    if ind.rule == "not_scored":
+    if not ind.scored:
         return np.zeros_like(ratio)
-    divisor = ind.threshold if ind.rule == "threshold" else 1.0
-    return np.minimum(ind.max_points, ind.max_points * ratio / divisor)
+    return np.minimum(ind.max_points, ind.max_points * ratio / ind.full_points_ratio)
 
 
 def indicator_points(ind: Indicator, numerator, denominator, ratio=None, decimals: int = 2) -> float:
@@ -119,7 +119,7 @@ def score_indicators(table: pd.DataFrame, methodology: Methodology, level_column
 
 
 def _apply_not_applicable_policy(out: pd.DataFrame, methodology: Methodology, level_column: str | None) -> pd.DataFrame:
-    mask = out["status"].eq("not_applicable") if "status" in out else pd.Series(False, index=out.index)
+    mask = out["status"].eq(NOT_APPLICABLE) if "status" in out else pd.Series(False, index=out.index)
     not_for_communes = [i.code for i in methodology.indicators if not i.commune]
     if level_column and level_column in out and not_for_communes:
         mask |= out[level_column].eq("commune") & out["indicator"].isin(not_for_communes)
@@ -127,7 +127,7 @@ def _apply_not_applicable_policy(out: pd.DataFrame, methodology: Methodology, le
         return out
     policy = methodology.settings.get("commune_not_applicable", "full")
     out.loc[mask, "points"] = out.loc[mask, "max_points"] if policy == "full" else 0.0
-    out.loc[mask, "status"] = "not_applicable"
+    out.loc[mask, "status"] = NOT_APPLICABLE
     return out
 
 
@@ -200,7 +200,6 @@ def numerator_to_full(ind: Indicator, numerator, denominator) -> int | None:
         return None
     if denominator is None or pd.isna(denominator) or denominator <= 0 or pd.isna(numerator):
         return None
-    target = ind.threshold if ind.rule == "threshold" else 1.0
     # Integer arithmetic on the target share avoids 0.9 * 1000 = 899.9999 surprises.
-    needed = math.ceil(round(target * float(denominator), 9)) - float(numerator)
+    needed = math.ceil(round(ind.full_points_ratio * float(denominator), 9)) - float(numerator)
     return max(0, int(math.ceil(needed)))

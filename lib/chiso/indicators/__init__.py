@@ -62,6 +62,7 @@ from chiso.indicators.timeline import dossier_outcomes
 from chiso.methodology import Methodology
 from chiso.period import Period
 from chiso.scoring import score_indicators
+from chiso.status import NO_DATA, NOT_APPLICABLE, OK
 from chiso.workdays import WorkingCalendar
 
 __all__ = ["INDICATORS", "compute_indicators", "compute_scores", "dossier_outcomes", "late_pakn"]
@@ -114,12 +115,12 @@ def compute_indicators(data, period: Period, methodology: Methodology,
                 frame = _province_figures(ctx, frame)
         except MissingInput as missing:
             frame = ctx.result(np.nan, np.nan, f"no data: missing {', '.join(missing.missing)}")
-            frame["status"] = "no_data"
+            frame["status"] = NO_DATA
         frames.append(frame.assign(indicator=code))
     table = pd.concat(frames).rename_axis("unit").reset_index()
     if "status" not in table:
-        table["status"] = "ok"
-    table["status"] = table["status"].fillna("ok")
+        table["status"] = OK
+    table["status"] = table["status"].fillna(OK)
     for column in ("note", "own_numerator", "own_denominator"):
         if column not in table:
             table[column] = pd.NA if column == "note" else np.nan
@@ -142,7 +143,7 @@ def _province_figures(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:
     department (own: not applicable) both show 2 / 3.
     """
     frame = frame.copy()
-    for column, default in (("status", "ok"), ("note", pd.NA)):
+    for column, default in (("status", OK), ("note", pd.NA)):
         if column not in frame:
             frame[column] = default
     frame["note"] = frame["note"].astype("string")
@@ -156,7 +157,7 @@ def _province_figures(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:
     frame.loc[under, ["numerator", "denominator", "status", "note"]] = shown.to_numpy()
     frame.loc[under, "note"] = [
         f"{PROVINCE_FIGURE_NOTE}; this unit's own: "
-        + ("not applicable" if status == "not_applicable" else f"{n:g} / {d:g}")
+        + ("not applicable" if status == NOT_APPLICABLE else f"{n:g} / {d:g}")
         for n, d, status in own.itertuples(index=False)]
     return frame
 

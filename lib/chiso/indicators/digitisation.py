@@ -16,6 +16,7 @@ import pandas as pd
 
 from chiso.indicators.common import Context
 from chiso.indicators.timeline import outcomes, received_in_period
+from chiso.status import NOT_APPLICABLE, OK
 
 
 def _scope_share(ctx: Context, flag: np.ndarray) -> pd.DataFrame:
@@ -103,7 +104,7 @@ def certified_copy_communes(ctx: Context) -> pd.DataFrame:
     result = ctx.rolled_up((commune & offering).astype(float), commune.astype(float))
     no_commune = result["denominator"] == 0
     result.loc[no_commune, ["numerator", "denominator"]] = np.nan
-    result["status"] = np.where(no_commune, "not_applicable", "ok")
+    result["status"] = np.where(no_commune, NOT_APPLICABLE, OK)
     evidence = None if lists_services else "offering judged from dossiers only (no tthc_donvi.MucDoDVCTT)"
     result["note"] = pd.Series(np.where(no_commune, "no commune under this unit", evidence), index=result.index,
                                dtype="string")

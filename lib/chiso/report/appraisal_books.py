@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from chiso import formatting as fmt
+from chiso import status
 from chiso.appraisal import MEASURE, MEASURES, NO_DATA, STEPS, STEPS_HEADER, appraisal_settings
 from chiso.outputs import replacing
 from chiso.period import Period
@@ -238,7 +239,7 @@ def unit_answerable(rd: ReportData) -> pd.DataFrame:
     parts = [*appraisal["parts"], rd.period]
     totals = rd.totals[rd.totals["period"].isin(parts)]
     lost = rd.indicators[rd.indicators["period"].isin(parts) & (rd.indicators["points_lost"] > 0)
-                         & rd.indicators["status"].eq("ok")]
+                         & rd.indicators["status"].eq(status.OK)]
     short = lost.groupby(["period", "unit"]).apply(
         lambda g: "; ".join(f"{c} (−{fmt.number(p)} điểm)" for c, p in zip(g["indicator"], g["points_lost"])),
         include_groups=False).rename("short")

@@ -81,7 +81,7 @@ from chiso.methodology import Methodology, load_methodology
 from chiso.outputs import replacing, write_text
 from chiso.paths import DATA_DIR_NAME, META_NAME, SAMPLE_SEED, sample_folder
 from chiso.period import Period
-from chiso.report import status
+from chiso import status
 from chiso.results import ResultsStore
 from chiso.scoring import group_scores, numerator_to_full, unit_scores
 from chiso.sources.geo import Geometry, geometry_summary, geometry_table, resolve_geometry
@@ -618,7 +618,7 @@ def _indicator_table(scored: dict[str, pd.DataFrame], methodology: Methodology) 
     # 2.2 (not scored): computed data carries the average as numerator / denominator
     # (total working days / finished dossiers), official data as a published value.
     # Not scored: the methodology says so (rule not_scored; 2.2 in QĐ 766).
-    analysis_only = table["indicator"].isin([i.code for i in methodology.indicators if not i.scored])
+    analysis_only = table["indicator"].isin(methodology.unscored_codes)
     table["value"] = table["value"].where(~analysis_only | table["value"].notna(), table["ratio"])
     table["name"] = table["indicator"].map(ind_info["name"]).where(~is_block, ONLINE_BLOCK_NAME)
     table["group"] = table["indicator"].map(ind_info["group"]).where(~is_block, block_group)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from chiso import formatting as fmt
-from chiso.report import status
+from chiso import status
 from chiso.report.blocks import ReportBlock, coloured_table, escape_markdown
 from chiso.report.colours import band_of, band_scale, tint
 from chiso.report.data import ReportData

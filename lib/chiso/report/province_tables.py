@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from chiso.report import status
+from chiso import status
 from chiso.report.blocks import ReportBlock
 from chiso.report.data import ReportData
 from chiso.report.tables import NO_DATA, change, heading, previous_totals, ranked_levels, table_block
@@ -86,7 +86,7 @@ def weakest_indicators(rd: ReportData, n: int = 5) -> pd.DataFrame:
         short=("points_lost", lambda s: int((s > 0).sum())),
     )
     stats["share"] = stats["points"] / stats["max_points"] * 100
-    stats["no_data"] = rows[rows["status"].eq(status.NO_DATA)].groupby("indicator").size().reindex(stats.index, fill_value=0)
+    stats["units_without_data"] = rows[rows["status"].eq(status.NO_DATA)].groupby("indicator").size().reindex(stats.index, fill_value=0)
     stats = stats.reset_index().sort_values(["share", "indicator"], kind="stable").head(n)
     return pd.DataFrame(
         {
@@ -96,7 +96,7 @@ def weakest_indicators(rd: ReportData, n: int = 5) -> pd.DataFrame:
             "Tối đa": stats["max_points"],
             "Tỷ lệ đạt bình quân (%)": stats["share"],
             "Số đơn vị chưa đạt tối đa": stats["short"],
-            "Số đơn vị chưa có số liệu": stats["no_data"],
+            "Số đơn vị chưa có số liệu": stats["units_without_data"],
         }
     ).reset_index(drop=True)
 

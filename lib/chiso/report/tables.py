@@ -29,12 +29,13 @@ from __future__ import annotations
 import pandas as pd
 
 from chiso import formatting as fmt
-from chiso.report import status
+from chiso import status
 from chiso.report.blocks import ReportBlock, escape_markdown, markdown_table
 from chiso.report.data import ReportData
+from chiso.report.status import NOTES
 from chiso.scoring import LEVELS, round_half_up
 
-NO_DATA = status.NOTES[status.NO_DATA]  # "Chưa có số liệu"
+NO_DATA = NOTES[status.NO_DATA]  # "Chưa có số liệu"
 POINTS, COUNT, PERCENT, SIGNED, RANK = "points", "count", "percent", "signed", "rank"
 COLUMN_KINDS = {
     "Điểm": POINTS,

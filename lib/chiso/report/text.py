@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from chiso import formatting as fmt
+from chiso import status
 from chiso.errors import ChisoError
-from chiso.report import status
 from chiso.report.blocks import ReportBlock, escape_markdown
 from chiso.report.data import ReportData
 from chiso.report.tables import NO_DATA, previous_totals, ranked_levels

@@ -7,10 +7,12 @@ import numpy as np
 import pandas as pd
 
 from chiso import formatting as fmt
+from chiso import status
+from chiso.methodology import RULE_LINEAR, RULE_THRESHOLD
 from chiso.period import Period
-from chiso.report import status
 from chiso.report.blocks import ReportBlock
 from chiso.report.data import ReportData
+from chiso.report.status import NOT_APPLICABLE_NOTES, NOTES
 from chiso.report.tables import change, table_block
 # What the numerator of each sub-indicator counts, for "what it takes" sentences
 # ("Cần thêm 42 hồ sơ xử lý đúng hạn").
@@ -77,10 +79,10 @@ def _missing_input_vi(detail) -> str:
 def _indicator_notes(rows: pd.DataFrame, rd: ReportData) -> pd.Series:
     """The "Ghi chú" column: status (with what input is missing for "no data"), zero
     denominator, average days (2.2), DVCQG's flags."""
-    notes = rows["status"].map(status.NOTES).fillna("")
+    notes = rows["status"].map(NOTES).fillna("")
     missing = rows["detail"].map(_missing_input_vi) if "detail" in rows else pd.Series("", index=rows.index)
     notes = notes.where(missing.eq(""), notes + ": " + missing)
-    notes[rows["status"].eq(status.NOT_APPLICABLE)] = status.NOT_APPLICABLE_NOTES[rd.meta["commune_not_applicable"]]
+    notes[rows["status"].eq(status.NOT_APPLICABLE)] = NOT_APPLICABLE_NOTES[rd.meta["commune_not_applicable"]]
     notes[rows["status"].eq(status.OK) & rows["denominator"].eq(0)] = "Không phát sinh trong kỳ (mẫu số 0)"
     average = ("Bình quân " + rows["value"].map(fmt.days)).where(rows["value"].notna(), "")
     flags = rows["source_note"].fillna("").where(~rows["status"].eq(status.OFFICIAL), "")  # official: said already
@@ -100,7 +102,7 @@ def indicator_table(rd: ReportData, unit: str) -> pd.DataFrame:
     rows = rows[rows["unit"] == unit]
     scored = ~rows["status"].eq(status.NOT_SCORED)
     ratio = rows["ratio"].where(scored & (rows["denominator"].ne(0) | rows["numerator"].isna()))
-    threshold = rows["threshold"].where(rows["rule"].eq("threshold"), np.where(rows["rule"].eq("linear"), 1.0, np.nan))
+    threshold = rows["threshold"].where(rows["rule"].eq(RULE_THRESHOLD), np.where(rows["rule"].eq(RULE_LINEAR), 1.0, np.nan))
     return pd.DataFrame(
         {
             "Mã": rows["indicator"].str.replace("-", "–", regex=False).astype(object),

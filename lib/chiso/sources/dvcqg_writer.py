@@ -51,6 +51,7 @@ import pandas as pd
 from chiso.methodology import Methodology
 from chiso.period import Period
 from chiso.sources.official import ENDPOINTS
+from chiso.status import NOT_APPLICABLE
 
 # The portal's own titles of its metrics (as in the reference responses).
 METRIC_NAMES = {
@@ -191,7 +192,7 @@ def official_responses(scored: pd.DataFrame, units: pd.DataFrame, methodology: M
         ratio = figures.get(unit, ind.code, "ratio")
         points = figures.get(unit, ind.code, "points")
         status = figures.get(unit, ind.code, "status")
-        if status == "not_applicable":
+        if status == NOT_APPLICABLE:
             ratio = 1.0 if points == ind.max_points else 0.0
         item = {"code": code, "name": METRIC_NAMES.get(code, ind.name)}
         if code in RATIO_ONLY:

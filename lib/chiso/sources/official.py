@@ -64,6 +64,7 @@ import pandas as pd
 from chiso.errors import InputError
 from chiso.methodology import Methodology, load_methodology
 from chiso.scoring import score_indicators
+from chiso.status import NO_DATA, NOT_SCORED, OFFICIAL, OK
 
 ENDPOINTS = (
     "transparency",
@@ -696,7 +697,9 @@ def score_official(official: OfficialResults, methodology: Methodology | None = 
     null (DVCQG's 4.5), the published ratio is used (docs/methodology.md §2). The province's 3.1–3.3 are
     recomputed from the counters of ``provide-online-tree`` and checked against its published
     block total (docs/methodology.md §5 R12, :func:`_check_online_block`); a child unit's online-services
-    block keeps DVCQG's total with ``status`` = "official, not recomputed".
+    block keeps DVCQG's total with ``status`` :data:`chiso.status.OFFICIAL` (``data_quality``
+    :data:`OFFICIAL_NOT_RECOMPUTED`). A sub-indicator the methodology does not score
+    (rule not_scored) has ``status`` :data:`chiso.status.NOT_SCORED`.
     """
     methodology = methodology or load_methodology()
     rows = indicator_rows(official, methodology)
@@ -707,11 +710,11 @@ def score_official(official: OfficialResults, methodology: Methodology | None = 
     scored.loc[block, "max_points"] = pd.to_numeric(rows.loc[block, "max_points"])
     defective = scored["defect"].notna() if "defect" in scored else pd.Series(False, index=scored.index)
     status = np.select(
-        [defective, block, scored["indicator"].eq("2.2"), scored["points"].isna()],
-        ["no_data", OFFICIAL_NOT_RECOMPUTED, "not_scored", "no_data"],
-        default="ok",
+        [defective, block, scored["indicator"].isin(methodology.unscored_codes), scored["points"].isna()],
+        [NO_DATA, OFFICIAL, NOT_SCORED, NO_DATA],
+        default=OK,
     )
-    # Keep "not_applicable" where scoring set it (methodology: commune: false).
+    # Keep the status scoring set (not applicable: methodology commune: false).
     scored["status"] = scored["status"].fillna(pd.Series(status, index=scored.index)) if "status" in scored else status
     return scored
 
@@ -757,20 +760,3 @@ def _check_online_block(scored: pd.DataFrame, official: OfficialResults) -> pd.D
 
 def _as_names(value) -> list[str]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
-
-
-def endpoint_totals(scored: pd.DataFrame, official: OfficialResults) -> pd.DataFrame:
-    """Recomputed points per unit and DVCQG endpoint beside the published group totals.
-
-    Reconciliation view: ``points`` is the sum of chiso's rounded sub-indicator points
-    of the endpoint's sub-indicators, ``official_total`` what the portal published, and
-    ``difference`` = points − official_total.
-    """
-    sums = (
-        scored[scored["status"] != "not_scored"]
-        .groupby(["unit", "endpoint"], as_index=False)["points"]
-        .sum(min_count=1)
-    )
-    out = official.group_totals.merge(sums, on=["unit", "endpoint"], how="left")
-    out["difference"] = (out["points"] - pd.to_numeric(out["official_total"])).round(6)
-    return out
