@@ -34,8 +34,6 @@ from chiso.methodology import Methodology
 from chiso.period import Period
 from chiso.workdays import WorkingCalendar
 
-ONLINE_SERVICE_LEVELS = STATUS.online_service_levels
-ONLINE_CHANNEL = STATUS.online_channel
 # Optional date of a dossier fact (docs/methodology.md §5 R9): a fact dated after the end of P does not count in P.
 FACT_DATES = {"KetQuaDienTu": "NgayCoKetQuaDienTu", "ThanhToanTrucTuyen": "NgayThanhToan", "DanhGia": "NgayDanhGia"}
 # Tier of each level of administration (higher = higher level); a department is a
@@ -229,7 +227,7 @@ class Context:
             }
         )
         if "MucDoDVCTT" in rows:
-            frame["online"] = rows["MucDoDVCTT"].isin(ONLINE_SERVICE_LEVELS).fillna(False).to_numpy(dtype=bool)
+            frame["online"] = rows["MucDoDVCTT"].isin(STATUS.online_service_levels).fillna(False).to_numpy(dtype=bool)
         if "TichHopThanhToan" in rows:
             frame["payment_integrated"] = rows["TichHopThanhToan"].to_numpy(dtype=bool)
         frame = frame[(frame["unit_pos"] >= 0) & (frame["proc_pos"] >= 0)]

@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from chiso.indicators.common import LEVEL_TIER, ONLINE_CHANNEL, Context
+from chiso.codes import STATUS
+from chiso.indicators.common import LEVEL_TIER, Context
 from chiso.indicators.timeline import accepted_dossiers, received_in_period
 
 
@@ -92,7 +93,7 @@ def online_services_used(ctx: Context) -> pd.DataFrame:
     ctx.require("tthc_donvi.MucDoDVCTT")
     pairs = ctx.procedure_units
     services = pairs[pairs["online"]]
-    online = (ctx.data.hoso["KenhNop"] == ONLINE_CHANNEL).fillna(False).to_numpy(dtype=bool)
+    online = (ctx.data.hoso["KenhNop"] == STATUS.online_channel).fillna(False).to_numpy(dtype=bool)
     used = ctx.pairs_with_dossiers(services, received_in_period(ctx) & online)
     unit = services["unit_pos"].to_numpy()
     return ctx.rolled_up(ctx.count(unit, used), ctx.count(unit))
@@ -113,7 +114,7 @@ def online_dossiers(ctx: Context) -> pd.DataFrame:
     """
     ctx.require("hoso.DongBoDVCQG", "tthc.YeuCauKetQuaGiay", "hoso.KetQuaDienTu")
     received = received_in_period(ctx)
-    online = (ctx.data.hoso["KenhNop"] == ONLINE_CHANNEL).fillna(False).to_numpy(dtype=bool)
+    online = (ctx.data.hoso["KenhNop"] == STATUS.online_channel).fillna(False).to_numpy(dtype=bool)
     paper = ctx.procedure_flag("YeuCauKetQuaGiay", ctx.dossier_proc_pos)
     counted = received & online & (~paper | ctx.dossier_flag("KetQuaDienTu"))
     unit = ctx.dossier_unit_pos

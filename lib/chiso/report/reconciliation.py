@@ -28,7 +28,6 @@ from chiso.report.internal_tables import capped
 from chiso.report.tables import heading, table_block
 
 UNSYNCED_EXCEL_NAME = "ho-so-chua-dong-bo.xlsx"
-_EXPLAINING = [k for k in CLASSES if k != "unexplained"]
 
 
 def has_both_sources(rd: ReportData) -> bool:

@@ -795,7 +795,6 @@ class _Rows:
         self.name = ", ".join(payload.files) if payload else path.name
         self.row_files = payload.row_files if payload else None
         self.replaced = payload.replaced if payload else np.zeros(self.n, bool)
-        self.keep_blank = payload.keep_blank if payload else frozenset()  # known to be blank, not missing
         for mask, column, reason in payload.set_aside if payload else ():
             self.set_aside(mask, column, reason)
         for name, column in spec.columns.items():
@@ -1178,7 +1177,7 @@ def _beside_table(payload: SyncTable, raw: pa.Table, row_numbers: np.ndarray | N
     return SyncTable(stack_tables([raw, sync_raw]), np.concatenate([np.full(raw.num_rows, path.name, object), payload.row_files]),
                      np.concatenate([numbers, payload.row_numbers]),
                      [(np.concatenate([before, mask]), column, reason) for mask, column, reason in payload.set_aside],
-                     np.concatenate([before, payload.replaced]), payload.keep_blank)
+                     np.concatenate([before, payload.replaced]))
 
 
 def load_dossiers(folder: str | Path, *, column_names: str | Path | None = None,

@@ -110,10 +110,6 @@ class Province:
     name: str
     code: str | None
 
-    @property
-    def slug(self) -> str:
-        return province_slug(self.name)
-
 
 @dataclass
 class FetchResult:

@@ -93,8 +93,7 @@ NEVER = np.datetime64("NaT", "s")
 
 # Dossier ends (one per dossier), in the order of the distribution keys.
 RESULT, REJECTED, STOPPED, WITHDRAWN, STUCK, WITHDRAWN_EARLY = range(6)
-EVENT_ORDER = EVENTS.kinds  # the contract's event kinds (params/contract.yaml), codes = positions
-EVENT = {name: code for code, name in enumerate(EVENT_ORDER)}
+EVENT = {name: code for code, name in enumerate(EVENTS.kinds)}  # event kind -> its code: its position in the contract
 
 
 def parse_scale(scale) -> float:
@@ -366,7 +365,7 @@ class _Events:
 
     dossier: np.ndarray    # row in _Generator.dossiers
     time: np.ndarray
-    kind: np.ndarray       # code in EVENT_ORDER
+    kind: np.ndarray       # code: position in EVENTS.kinds
     official: np.ndarray   # position in official_code (-1: none)
     step: np.ndarray       # position in step_names
     deadline: np.ndarray   # the step's deadline (NaT: none)
@@ -956,7 +955,7 @@ class _Generator:
         return pa.table({
             "MaHoSo": pc.take(self.dossier_ids, pa.array(dossier[order])),
             "ThoiDiem": _timestamps(time[order]),
-            "SuKien": _dictionary(kind[order], EVENT_ORDER),
+            "SuKien": _dictionary(kind[order], EVENTS.kinds),
             "MaCanBo": _dictionary(official[order], self.official_code),
             "BuocXuLy": _dictionary(step[order], e.step_names),
             "HanBuoc": _timestamps(deadline[order]),

@@ -277,10 +277,6 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _yes(value: Any) -> bool:
-    return _text(value) in ("1", "true", "True", "TRUE")
-
-
 def _clean(values: pa.Array) -> pa.Array:
     """Scalars as trimmed large_string, blank = null (numbers and booleans as their text)."""
     if pa.types.is_boolean(values.type):
@@ -471,7 +467,6 @@ class SyncTable:
     row_numbers: np.ndarray     # position of each row in its file
     set_aside: list[tuple[np.ndarray, str, str]]  # (rows, column, reason)
     replaced: np.ndarray        # bool per row
-    keep_blank: frozenset[str] = frozenset()  # optional columns known to be blank, not missing
 
     @property
     def files(self) -> list[str]:
@@ -697,13 +692,11 @@ class _Builder:
         if new_due is not None:
             columns["NgayHenTraMoi"] = new_due.take(take)
         # nor is the rating: unrated means not rated unsatisfied, or no data (setting `unrated`)
-        keep = frozenset(["DanhGia"] if s.unrated == "not_unsatisfied" else [])
-        if not keep and columns["DanhGia"].null_count == len(rows):
+        if s.unrated != "not_unsatisfied" and columns["DanhGia"].null_count == len(rows):
             del columns["DanhGia"]
         is_replaced = np.arange(len(rows)) >= len(winners)
         return SyncTable(_as_table(columns), self.d["_file"].take(take).to_numpy(zero_copy_only=False),
-                         self.d["_position"].take(take).to_numpy(), [(is_replaced, "MaHoSo", REPLACED)], is_replaced,
-                         keep)
+                         self.d["_position"].take(take).to_numpy(), [(is_replaced, "MaHoSo", REPLACED)], is_replaced)
 
     # -- events -----------------------------------------------------------------------------
 
