@@ -20,7 +20,7 @@ import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from chiso.errors import ChisoError
-from chiso.paths import PROJECT_ROOT
+from chiso.paths import PROJECT_ROOT, TEMPLATES_DIR
 from chiso.report.blocks import (
     PDF_TABLE_CHARACTERS,
     coloured_table,
@@ -287,6 +287,12 @@ def test_html_is_self_contained_with_no_urls(html_text):
     assert URL.findall(html_text) == []
     assert "<link" not in html_text and "<script" not in html_text
     assert re.search(r"<style>\s*/\* chiso report stylesheet", html_text)  # inlined, not linked
+
+
+def test_html_inlines_the_base_stylesheet_then_the_reports_own(html_text):
+    """base.css (shared with the site page) first, so that report.css, print rules included, overrides it."""
+    base, own = ((TEMPLATES_DIR / name).read_text(encoding="utf-8").strip() for name in ("base.css", "report.css"))
+    assert -1 < html_text.find(base) < html_text.find(own)
 
 
 def test_html_escapes_names(html_text):

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from chiso.paths import RunFolder
+from chiso.paths import TEMPLATES_DIR, RunFolder
 from chiso.report import site
 from tiny_report import EVIL_NAME, tiny_report_data
 
@@ -114,6 +114,14 @@ def test_banners(run_dir):
     assert site.SAMPLE_BANNER not in real and site.INTERNAL_BANNER not in real
     internal, _ = parse(write(tiny_report_data("internal", sample=False), run_dir))
     assert site.INTERNAL_BANNER in internal
+
+
+def test_site_is_styled_by_the_reports_base_stylesheet(run_dir):
+    """One house style: the site inlines the reports' palette, fonts and banner (base.css), not a copy of them."""
+    page, _ = parse(write(tiny_report_data(), run_dir))
+    base = (TEMPLATES_DIR / "base.css").read_text(encoding="utf-8").strip()
+    assert base in page
+    assert page.count("font-family") == base.count("font-family")
 
 
 def test_search_key_ignores_diacritics():

@@ -221,7 +221,7 @@ def _run_pandoc(
 
 
 def _pandoc_html(markdown: str, metadata: dict[str, str]) -> bytes:
-    """Self-contained HTML: report.html inlines the stylesheet (a template partial) and
+    """Self-contained HTML: report.html inlines the stylesheets (template partials) and
     images are already data URIs. Not --embed-resources: pandoc would parse the whole
     page again to find resources (0.1 s for a unit report, 0.35 s for the summary)."""
     return _run_pandoc(markdown, "html5", metadata, [f"--template={TEMPLATES_DIR / 'report.html'}"], cwd=TEMPLATES_DIR)
@@ -268,7 +268,7 @@ def _render_with_quarto(
     """`quarto render` on the cleaned notebook, without executing it.
 
     The cleaned notebook keeps the shown cells and starts with a raw YAML cell:
-    echo/warning off, the same stylesheet and fonts, the banner as an HTML body
+    echo/warning off, the same stylesheets and fonts, the banner as an HTML body
     include and as a Typst page header.
     """
     import yaml
@@ -278,8 +278,10 @@ def _render_with_quarto(
         raise ChisoError("render_notebook: engine 'quarto' asked for, but quarto is not on PATH")
     with tempfile.TemporaryDirectory(prefix="chiso-quarto-") as scratch_name:
         scratch = Path(scratch_name)
-        shutil.copy(TEMPLATES_DIR / "report.css", scratch / "report.css")
-        html_format = {"embed-resources": True, "css": "report.css"}
+        stylesheets = ["base.css", "report.css"]  # in this order, as report.html inlines them
+        for name in stylesheets:
+            shutil.copy(TEMPLATES_DIR / name, scratch / name)
+        html_format = {"embed-resources": True, "css": stylesheets}
         typst_format = {
             "papersize": "a4",
             "mainfont": "DejaVu Sans",
