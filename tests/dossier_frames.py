@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from chiso.sources.dossiers import SET_ASIDE_COLUMNS
+
 DATE_COLUMNS = {"NgayNop", "NgayTiepNhan", "NgayHenTra", "NgayBatDauXuLy", "ThoiDiem", "HanBuoc",
                 "NgayXuLyXong", "NgayQuyetDinh", "NgayHieuLuc", "NgayCongKhai"}
 BOOL_COLUMNS = {"CoPhiLePhi", "YeuCauKetQuaGiay", "ChoCongDan", "ChungThucDienTu", "TichHopThanhToan",
@@ -49,7 +51,7 @@ class FakeDossierData:
 
     @property
     def set_aside(self) -> pd.DataFrame:
-        return pd.DataFrame(columns=["table", "file", "row", "column", "value", "reason"])
+        return pd.DataFrame(columns=SET_ASIDE_COLUMNS)
 
 
 def frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:

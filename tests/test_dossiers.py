@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from chiso import reasons
 from chiso.errors import ChisoError, InputError
 from chiso.sources.dossiers import header_key, load_dossiers, quality_by_reason
 
@@ -111,7 +112,7 @@ def test_xlsx_native_cells_and_sheet_rows(tmp_path):
     assert list(data.hoso["NgayHenTra"]) == [pd.Timestamp("2026-04-10")] * 2
     assert list(data.hoso["PhiLePhi"]) == [50000.0, 1500.5]
     # row = sheet row - 1: "A3" is on sheet row 5
-    assert set_aside_rows(data, "hoso") == [(4, "NgayTiepNhan", "unparseable date")]
+    assert set_aside_rows(data, "hoso") == [(4, "NgayTiepNhan", reasons.UNPARSEABLE_DATE)]
     assert data.quality.set_index("table").loc["hoso", "file"] == "hoso.xlsx"
 
 
@@ -169,7 +170,7 @@ def test_mixed_date_spellings_in_one_column(tmp_path):
     data = load_dossiers(write_folder(tmp_path / "d", hoso=hoso, hoso_su_kien=events_for(8)))
     assert data.hoso["NgayHenTra"].tolist() == [
         pd.Timestamp("2026-04-03"), pd.Timestamp("2026-04-05"), pd.Timestamp("2026-04-05 10:00"), pd.NaT]
-    assert set_aside_rows(data, "hoso") == [(row, "NgayHenTra", "unparseable date") for row in (5, 6, 7, 8)]
+    assert set_aside_rows(data, "hoso") == [(row, "NgayHenTra", reasons.UNPARSEABLE_DATE) for row in (5, 6, 7, 8)]
 
 
 YES_NO = [("1", True), ("0", False), ("true", True), ("FALSE", False), ("True", True), ("có", True),
@@ -182,14 +183,14 @@ def test_every_yes_no_spelling(tmp_path):
     data = load_dossiers(write_folder(tmp_path / "d", hoso=hoso, hoso_su_kien=events_for(len(YES_NO) + 1)))
     assert data.hoso["SoHoa"].dtype == bool
     assert data.hoso["SoHoa"].tolist() == [value for _, value in YES_NO]
-    assert set_aside_rows(data, "hoso") == [(len(YES_NO) + 1, "SoHoa", "not a yes/no value")]
+    assert set_aside_rows(data, "hoso") == [(len(YES_NO) + 1, "SoHoa", reasons.NOT_YES_NO)]
 
 
 def test_online_payment_dvcqg_codes(tmp_path):
     hoso = hoso_with("DuocThanhToanTrucTuyen", "1", "2", "0", "", "3")
     data = load_dossiers(write_folder(tmp_path / "d", hoso=hoso, hoso_su_kien=events_for(5)))
     assert data.hoso["ThanhToanTrucTuyen"].tolist() == [True, True, False, False]
-    assert set_aside_rows(data, "hoso") == [(5, "ThanhToanTrucTuyen", "not a yes/no value")]
+    assert set_aside_rows(data, "hoso") == [(5, "ThanhToanTrucTuyen", reasons.NOT_YES_NO)]
 
 
 def test_enums_are_folded_and_defaults_filled(tmp_path):
@@ -301,27 +302,27 @@ def test_every_set_aside_reason(tmp_path):
               "A12,2026-04-04 10:00,TRA_KET_QUA\n"    # 6 accepted (dossier kept)
               "A13,2026-04-04 10:00,XU_LY_XONG\n")    # 7 event before reception (spec §5 R5; was: its dossier set aside)
     data = load_dossiers(write_folder(tmp_path / "d", donvi=donvi, hoso=hoso, hoso_su_kien=events))
-    assert set_aside_rows(data, "donvi") == [(4, "Cap", "unknown Cap")]
+    assert set_aside_rows(data, "donvi") == [(4, "Cap", reasons.UNKNOWN_VALUE)]
     assert set_aside_rows(data, "hoso") == [
-        (2, "MaTTHC", "required value blank"),
-        (3, "NgayTiepNhan", "unparseable date"),
-        (4, "SoHoa", "not a yes/no value"),
-        (5, "PhiLePhi", "not a number"),
-        (6, "KenhNop", "unknown KenhNop"),
-        (7, "DanhGia", "unknown DanhGia"),
-        (8, "MaDonVi", "unknown unit"),
-        (9, "MaDonVi", "unit set aside"),
-        (10, "MaTTHC", "unknown procedure"),
-        (11, "MaHoSo", "duplicate MaHoSo"),
-        (12, "MaHoSo", "duplicate MaHoSo"),
-        (14, "MaHoSo", "identical copy of an earlier row"),
+        (2, "MaTTHC", reasons.BLANK_REQUIRED),
+        (3, "NgayTiepNhan", reasons.UNPARSEABLE_DATE),
+        (4, "SoHoa", reasons.NOT_YES_NO),
+        (5, "PhiLePhi", reasons.NOT_A_NUMBER),
+        (6, "KenhNop", reasons.UNKNOWN_VALUE),
+        (7, "DanhGia", reasons.UNKNOWN_VALUE),
+        (8, "MaDonVi", reasons.UNKNOWN_UNIT),
+        (9, "MaDonVi", reasons.UNIT_SET_ASIDE),
+        (10, "MaTTHC", reasons.UNKNOWN_PROCEDURE),
+        (11, "MaHoSo", reasons.DUPLICATE_KEY),
+        (12, "MaHoSo", reasons.DUPLICATE_KEY),
+        (14, "MaHoSo", reasons.IDENTICAL_COPY),
     ]
     assert set_aside_rows(data, "hoso_su_kien") == [
-        (2, "SuKien", "unknown SuKien"),
-        (3, "ThoiDiem", "required value blank"),
-        (4, "MaHoSo", "unknown dossier"),
-        (5, "MaHoSo", "dossier set aside"),
-        (7, "ThoiDiem", "event before reception"),
+        (2, "SuKien", reasons.UNKNOWN_VALUE),
+        (3, "ThoiDiem", reasons.BLANK_REQUIRED),
+        (4, "MaHoSo", reasons.UNKNOWN_DOSSIER),
+        (5, "MaHoSo", reasons.DOSSIER_SET_ASIDE),
+        (7, "ThoiDiem", reasons.EVENT_BEFORE_RECEPTION),
     ]
     assert data.hoso["MaHoSo"].tolist() == ["A1", "A12", "A13"]
     shown = data.set_aside.set_index(["table", "row"])["value"]
@@ -331,7 +332,7 @@ def test_every_set_aside_reason(tmp_path):
         ["donvi", 4, 3, 1], ["tthc", 2, 2, 0], ["hoso", 15, 3, 12], ["hoso_su_kien", 7, 2, 5]]
     by_reason = quality_by_reason(data)
     assert by_reason["rows"].sum() == 18
-    assert by_reason.set_index(["table", "reason"])["rows"][("hoso", "duplicate MaHoSo")] == 2
+    assert by_reason.set_index(["table", "reason"])["rows"][("hoso", reasons.DUPLICATE_KEY)] == 2
 
 
 def test_first_failure_wins_one_entry_per_row(tmp_path):
@@ -339,7 +340,7 @@ def test_first_failure_wins_one_entry_per_row(tmp_path):
     # (events of A2 only: an events table with no rows is an error since spec §5 R11)
     events = "MaHoSo,ThoiDiem,SuKien\nA2,2026-04-03 08:00,TIEP_NHAN\n"
     data = load_dossiers(write_folder(tmp_path / "d", hoso=hoso, hoso_su_kien=events))
-    assert set_aside_rows(data, "hoso") == [(1, "KenhNop", "unknown KenhNop")]
+    assert set_aside_rows(data, "hoso") == [(1, "KenhNop", reasons.UNKNOWN_VALUE)]
     assert_balanced(data)
 
 
@@ -360,7 +361,7 @@ def test_events_before_reception_are_set_aside_not_the_dossier(tmp_path, kind, t
     events = f"MaHoSo,ThoiDiem,SuKien\nA1,{time},{kind}\nA2,2026-04-03 09:00,TIEP_NHAN\n"
     data = load_dossiers(write_folder(tmp_path / "d", hoso_su_kien=events))
     assert set_aside_rows(data, "hoso") == []
-    expected = [(1, "ThoiDiem", "event before reception")] if set_aside else []
+    expected = [(1, "ThoiDiem", reasons.EVENT_BEFORE_RECEPTION)] if set_aside else []
     assert set_aside_rows(data, "hoso_su_kien") == expected
 
 
@@ -369,7 +370,7 @@ def test_repeated_events_count_once(tmp_path):
               "A1,2026-04-04 08:00,YEU_CAU_BO_SUNG,C1\nA1,2026-04-04 08:00,YEU_CAU_BO_SUNG,C2\n"
               "A1,2026-04-04 08:01,YEU_CAU_BO_SUNG,C1\nA2,2026-04-03 09:00,TIEP_NHAN,C1\n")
     data = load_dossiers(write_folder(tmp_path / "d", hoso_su_kien=events))
-    assert set_aside_rows(data, "hoso_su_kien") == [(3, "SuKien", "same dossier, event and instant as an earlier row")]
+    assert set_aside_rows(data, "hoso_su_kien") == [(3, "SuKien", reasons.REPEATED_EVENT)]
 
 
 def test_implausible_values_are_set_aside(tmp_path):
@@ -380,15 +381,15 @@ def test_implausible_values_are_set_aside(tmp_path):
     pakn = "MaPAKN,MaDonVi,NgayTiepNhan,NgayXuLyXong\nP1,H44.01,2026-04-03,2026-04-01\nP2,H44.01,2026-04-03,\n"
     events = "MaHoSo,ThoiDiem,SuKien\nA3,2026-04-03 09:00,TIEP_NHAN\n"
     data = load_dossiers(write_folder(tmp_path / "d", hoso=hoso, pakn=pakn, hoso_su_kien=events))
-    assert set_aside_rows(data, "hoso") == [(1, "NgayHenTra", "due date before reception"),
-                                            (2, "NgayTiepNhan", "date in the future")]
-    assert set_aside_rows(data, "pakn") == [(1, "NgayXuLyXong", "handled before received")]
+    assert set_aside_rows(data, "hoso") == [(1, "NgayHenTra", reasons.DUE_BEFORE_RECEPTION),
+                                            (2, "NgayTiepNhan", reasons.IN_THE_FUTURE)]
+    assert set_aside_rows(data, "pakn") == [(1, "NgayXuLyXong", reasons.HANDLED_BEFORE_RECEIVED)]
     # with an export date, a date after it is set aside
     later = load_dossiers(write_folder(tmp_path / "d", hoso=hoso.replace("2099", "2026").replace(
         "A3,1.002,H44.99,1,2026-04-03", "A3,1.002,H44.99,1,2026-04-01"), pakn=pakn, hoso_su_kien=events),
         export_date="2026-04-02")
     assert later.export_date == pd.Timestamp("2026-04-02") and later.export_date_source == "command line"
-    assert set_aside_rows(later, "hoso")[1] == (2, "NgayTiepNhan", "date after the export date")
+    assert set_aside_rows(later, "hoso")[1] == (2, "NgayTiepNhan", reasons.AFTER_EXPORT)
 
 
 def test_export_date_from_metadata_or_column(tmp_path):
@@ -403,8 +404,8 @@ def test_export_date_from_metadata_or_column(tmp_path):
 def test_units_with_unknown_parent_are_set_aside_with_their_branch(tmp_path):
     donvi = DONVI + "H44.50,Phòng X,XA,H44.404\nH44.51,Xã Y,XA,H44.50\n"
     data = load_dossiers(write_folder(tmp_path / "d", donvi=donvi))
-    assert set_aside_rows(data, "donvi") == [(4, "MaDonViCha", "unknown parent unit"),
-                                             (5, "MaDonViCha", "parent unit set aside")]
+    assert set_aside_rows(data, "donvi") == [(4, "MaDonViCha", reasons.UNKNOWN_PARENT),
+                                             (5, "MaDonViCha", reasons.PARENT_SET_ASIDE)]
 
 
 def test_empty_units_or_events_are_errors(tmp_path):
@@ -490,7 +491,7 @@ def test_optional_tables_loaded(tmp_path):
     tthc_donvi = "MaTTHC,MaDonVi,MucDoDVCTT\n1.001,H44.01,Toàn trình\n1.002,H44.99,3\n"
     data = load_dossiers(write_folder(tmp_path / "d", pakn=pakn, congbo=congbo, tthc_donvi=tthc_donvi))
     assert data.pakn["PhanLoai"].tolist() == ["CAN_BO"] and data.pakn["KhongHaiLong"].tolist() == [True]
-    assert set_aside_rows(data, "pakn") == [(2, "MaDonVi", "unknown unit")]
+    assert set_aside_rows(data, "pakn") == [(2, "MaDonVi", reasons.UNKNOWN_UNIT)]
     assert data.tthc_donvi["MucDoDVCTT"].tolist() == ["TOAN_TRINH", "MOT_PHAN"]
     assert len(data.congbo) == 1
     assert_balanced(data)

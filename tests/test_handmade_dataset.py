@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from chiso import reasons
 from chiso.cli import main
 
 DATA = Path(__file__).parent / "data" / "handmade"
@@ -193,10 +194,16 @@ def test_compute_lists_the_rows_set_aside(broken_export, tmp_path):
     assert main(["compute", "--data", str(broken_export), "--period", "2026-Q2", "--out", str(out),
                  "--quality", str(quality), "--set-aside", str(set_aside)]) == 0
     counts = pd.read_csv(quality).set_index(["table", "reason"])
-    assert counts.loc[("hoso", "unparseable date"), "set_aside"] == 2  # the table's total
-    assert counts.loc[("hoso", "unparseable date"), "rows"] == 1  # this reason's
+    assert counts.loc[("hoso", reasons.UNPARSEABLE_DATE), "set_aside"] == 2  # the table's total
+    assert counts.loc[("hoso", reasons.UNPARSEABLE_DATE), "rows"] == 1  # this reason's
+    # each reason as its code and, beside it, its text (in English, like the command line)
+    assert counts.loc[("hoso", reasons.UNPARSEABLE_DATE), ["column", "reason_text"]].tolist() == [
+        "NgayTiepNhan", "unparseable date"]
+    assert counts.loc[("hoso", reasons.BLANK_FEE), "reason_text"] == "blank fee counted in 3.6"
     rows = pd.read_csv(set_aside)
-    assert len(rows) == 6 and {"file", "row", "column", "value", "reason"} <= set(rows.columns)
+    assert len(rows) == 6 and {"file", "row", "column", "value", "reason", "reason_text", "detail"} <= set(rows.columns)
+    unknown = rows[rows["reason"] == reasons.UNKNOWN_UNIT].iloc[0]
+    assert (unknown["column"], unknown["value"], unknown["reason_text"]) == ("MaDonVi", "T99.999", "unknown unit")
     assert "note" in pd.read_csv(out).columns
 
 

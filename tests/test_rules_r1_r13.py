@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from chiso import reasons
 from chiso.cli import main
 
 REFERENCE = Path(__file__).parent / "data" / "dvcqg-phu-tho-2026"
@@ -210,7 +211,7 @@ def test_r4_the_end_is_the_first_terminal_event_and_periods_add_up(tmp_path):
     quality = folder / "q.csv"
     assert fraction(compute(folder, "2026", "--quality", str(quality)), "T.S", "2.1") == (2, 2)
     # q's later XU_LY_XONG (known in the year's export) is listed in the data-quality table
-    later = "terminal event of another kind after the end"
+    later = reasons.LATER_TERMINAL
     assert pd.read_csv(quality).set_index("reason").loc[later, "rows"] == 1
     compute(folder, "2026-Q2", "--quality", str(quality))
     assert pd.read_csv(quality).set_index("reason").loc[later, "rows"] == 0  # q is not in Q2's scope
@@ -240,9 +241,9 @@ def test_r5_events_are_cleaned_before_they_are_counted(tmp_path):
     quality = folder / "q.csv"
     table = compute(folder, "2026-Q2", "--quality", str(quality))
     assert fraction(table, "T.S", "2.1") == (2, 3)
-    reasons = pd.read_csv(quality).dropna(subset=["reason"]).set_index("reason")["rows"]
-    assert reasons["same dossier, event and instant as an earlier row"] == 1
-    assert reasons["event before reception"] == 2
+    counted = pd.read_csv(quality).dropna(subset=["reason"]).set_index("reason")["rows"]
+    assert counted[reasons.REPEATED_EVENT] == 1
+    assert counted[reasons.EVENT_BEFORE_RECEPTION] == 2
 
 
 # --------------------------------------------------------------------------- R6
@@ -359,12 +360,12 @@ def test_r11_implausible_values_are_set_aside_with_their_reason(tmp_path, capsys
     quality, set_aside = folder / "q.csv", folder / "a.csv"
     table = compute(folder, "2026-Q2", "--quality", str(quality), "--set-aside", str(set_aside))
     assert fraction(table, "T.S", "2.1") == (1, 2)
-    reasons = set(zip(*pd.read_csv(set_aside)[["table", "reason"]].to_numpy().T))
-    assert reasons == {("donvi", "unknown parent unit"), ("hoso", "date after the export date"),
-                       ("hoso", "due date before reception"), ("hoso", "unit set aside"),
-                       ("pakn", "handled before received")}
+    listed = set(zip(*pd.read_csv(set_aside)[["table", "reason"]].to_numpy().T))
+    assert listed == {("donvi", reasons.UNKNOWN_PARENT), ("hoso", reasons.AFTER_EXPORT),
+                       ("hoso", reasons.DUE_BEFORE_RECEPTION), ("hoso", reasons.UNIT_SET_ASIDE),
+                       ("pakn", reasons.HANDLED_BEFORE_RECEIVED)}
     checks = pd.read_csv(quality).dropna(subset=["reason"]).set_index("reason")["rows"]
-    assert checks["legal time limit not above 0"] == 1
+    assert checks[reasons.LIMIT_NOT_POSITIVE] == 1
     # an events table with no rows while dossiers exist is an error, not a report of zeros
     export(folder, hoso, "MaHoSo,ThoiDiem,SuKien\n", donvi=donvi, tthc=tthc, pakn=pakn)
     assert main(["compute", "--data", str(folder), "--period", "2026-Q2", "--out", str(folder / "x.csv")]) == 2

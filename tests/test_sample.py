@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from chiso import reasons
 from chiso.errors import ChisoError
 from chiso.indicators import compute_scores, dossier_outcomes
 from chiso.methodology import load_methodology
@@ -66,7 +67,7 @@ def test_marker_file(sample_dir, data):
     assert data.is_sample and data.meta == marker
 
 
-EXPORT_FAULTS = {"same dossier, event and instant as an earlier row", "event before reception"}
+EXPORT_FAULTS = {reasons.REPEATED_EVENT, reasons.EVENT_BEFORE_RECEPTION}
 
 
 def only_export_faults(data) -> bool:

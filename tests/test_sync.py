@@ -77,6 +77,7 @@ import json
 import pandas as pd
 import pytest
 
+from chiso import reasons
 from chiso.cli import main
 from chiso.errors import InputError
 from chiso.sources.dossiers import load_dossiers
@@ -248,9 +249,9 @@ def test_hand_built_province_in_every_payload_style(tmp_path, style):
     assert rows.loc["hoso_su_kien", ["rows_read", "accepted", "set_aside"]].tolist() == [31, 29, 2]
     listed = pd.read_csv(set_aside)
     assert sorted(zip(listed["table"], listed["reason"])) == [
-        ("hoso", "replaced by a later record of the same dossier"), ("hoso", "unknown unit"),
-        ("hoso_su_kien", "dossier set aside"), ("hoso_su_kien", "identical copy of an earlier row")]
-    unknown = listed[listed["reason"] == "unknown unit"].iloc[0]
+        ("hoso", reasons.REPLACED), ("hoso", reasons.UNKNOWN_UNIT),
+        ("hoso_su_kien", reasons.DOSSIER_SET_ASIDE), ("hoso_su_kien", reasons.IDENTICAL_COPY)]
+    unknown = listed[listed["reason"] == reasons.UNKNOWN_UNIT].iloc[0]
     assert unknown["value"] == "UBND xã Không Có" and unknown["file"] != "hoso.csv" and unknown["row"] >= 1
 
 
@@ -295,8 +296,9 @@ def test_a_broken_json_line_is_set_aside_not_fatal(tmp_path):
     with (folder / "export.jsonl").open("ab") as handle:
         handle.write(b'{"MaHoSo": "000.00.12.H44-260601-0009", "ChuHoSo": "Nguy\n')  # cut by a kill
     data = load_dossiers(folder)
-    broken = data.set_aside[data.set_aside["reason"].str.startswith("not valid JSON")]
+    broken = data.set_aside[data.set_aside["reason"] == reasons.INVALID_JSON]
     assert len(broken) == 1 and broken.iloc[0]["file"] == "export.jsonl"
+    assert broken.iloc[0]["detail"]  # the parser's message (the line itself may hold personal data)
     assert broken.iloc[0]["row"] == len(DOSSIERS) + len(PROGRESS) + 2  # its line
     assert "Nguy" not in broken.iloc[0]["value"]  # a broken line may hold personal data: not shown
 

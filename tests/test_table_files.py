@@ -9,6 +9,7 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
+from chiso import reasons
 from chiso.cli import main
 from chiso.errors import InputError
 from chiso.sources.dossiers import load_dossiers
@@ -105,20 +106,22 @@ def test_unit_codes_unusable_as_file_names(tmp_path):
                      "../x,Đơn vị C,SO,H44\n"        # row 7
                      "H44.05,Đơn vị D,SO,H44\n")     # row 8: fine
     data = load_dossiers(write_folder(tmp_path / "d", donvi=donvi))
-    assert set_aside_rows(data, "donvi") == [
-        (2, "MaDonVi", "unit code differs only by case from h44.01 (row 5)"),
-        (4, "MaDonVi", "unit code is a reserved file name on Windows (CON)"),
-        (5, "MaDonVi", "unit code differs only by case from H44.01 (row 2)"),
-        (6, "MaDonVi", "unit code is a reserved file name on Windows (NUL.7)"),
-        (7, "MaDonVi", "unit code has a character not allowed in file names ('/')"),
+    aside = data.set_aside[data.set_aside["table"] == "donvi"]
+    assert list(zip(aside["row"], aside["column"], aside["value"], aside["reason"], aside["detail"].fillna(""))) == [
+        (2, "MaDonVi", "H44.01", reasons.UNIT_CODE_CASE_CLASH, "h44.01"),  # the other unit's code
+        (4, "MaDonVi", "CON", reasons.UNIT_CODE_RESERVED, ""),
+        (5, "MaDonVi", "h44.01", reasons.UNIT_CODE_CASE_CLASH, "H44.01"),
+        (6, "MaDonVi", "NUL.7", reasons.UNIT_CODE_RESERVED, ""),
+        (7, "MaDonVi", "../x", reasons.UNIT_CODE_BAD_CHARACTER, "'/'"),
     ]
     assert sorted(data.donvi["MaDonVi"]) == ["H44", "H44.05", "H44.99"]
     # the dossier of H44.01 went with its unit: input = accepted + set aside still holds
-    assert set_aside_rows(data, "hoso") == [(1, "MaDonVi", "unit set aside")]
+    assert set_aside_rows(data, "hoso") == [(1, "MaDonVi", reasons.UNIT_SET_ASIDE)]
 
 
 
 def test_a_unit_code_too_long_for_a_file_name_is_set_aside(tmp_path):
     donvi = DONVI + ("X" * 300 + ",Đơn vị dài,SO,H44\n")        # row 4
     data = load_dossiers(write_folder(tmp_path / "d", donvi=donvi))
-    assert (4, "MaDonVi", "unit code longer than 64 characters (300)") in set_aside_rows(data, "donvi")
+    aside = data.set_aside.set_index(["table", "row"]).loc[("donvi", 4)]
+    assert (aside["column"], aside["reason"], aside["detail"]) == ("MaDonVi", reasons.UNIT_CODE_TOO_LONG, "300")

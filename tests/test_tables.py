@@ -271,19 +271,3 @@ def test_a_huge_unit_name_is_capped_in_the_report_data():
     name = rd.unit_total("D1")["name"]
     assert len(name) == 200 and name.endswith("…") and name.startswith("Sở AAA")
     assert len(text.report_title(rd, "D1")) < 300
-
-
-
-def test_every_reason_of_the_loader_has_its_vietnamese_text():
-    """Reasons are the loader's constants, each translated once (no English in a report)."""
-    from chiso.report.quality import reason_vi
-    from chiso.sources import dossiers
-
-    constants = [value for name, value in vars(dossiers).items()
-                 if name.isupper() and isinstance(value, str) and " " in value]
-    assert len(constants) >= 12
-    from chiso.indicators.quality import CHECKS
-
-    constants += [reason for _, reason in CHECKS.values()]
-    untranslated = [reason for reason in constants if reason_vi(reason) == reason]
-    assert untranslated == []

@@ -105,10 +105,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", metavar="DATE", help="self-assessment as of this date inside the period")
     _add_output_options(p)
     p.add_argument("--quality", type=Path, metavar="FILE.csv",
-                   help="also write the data-quality table here: rows read, accepted and set aside per table and reason")
+                   help="also write the data-quality table here: rows read, accepted and set aside per table, "
+                        "column and reason (its code and its text)")
     p.add_argument("--set-aside", type=Path, metavar="FILE.csv",
-                   help="also list every row set aside here (file, row, column, value, reason; holds raw "
-                        "input values: keep it internal)")
+                   help="also list every row set aside here (file, row, column, value, reason code, its text, "
+                        "detail; holds raw input values: keep it internal)")
     p.add_argument("--processing-times", type=Path, metavar="FILE.csv",
                    help="also write 2.2 per unit and procedure, in each procedure's own unit (hours or days)")
     p.add_argument("--export-date", metavar="DATE",
@@ -233,6 +234,7 @@ def _compute(args) -> int:
     from chiso.indicators.quality import rule_checks
     from chiso.methodology import load_methodology
     from chiso.period import Period
+    from chiso.reasons import with_text
     from chiso.sources.dossiers import load_dossiers, quality_by_reason
 
     methodology = load_methodology(args.methodology)
@@ -241,13 +243,14 @@ def _compute(args) -> int:
     scored = compute_scores(data, period, methodology)
     _write_scores(scored, args.out, ["unit_name", "level", "ratio", "status", "note", "own_numerator",
                                      "own_denominator"])
+    # reasons as codes (chiso.reasons) and, beside them, in English like the rest of the command line
     if args.quality:
-        reasons = quality_by_reason(data)
+        by_reason = quality_by_reason(data)
         checks = rule_checks(data, period, methodology)  # what the rules counted but kept (docs/methodology.md §5)
-        write_csv(pd.concat([data.quality.merge(reasons, on="table", how="left"), checks], ignore_index=True),
-                  args.quality)
+        counts = pd.concat([data.quality.merge(by_reason, on="table", how="left"), checks], ignore_index=True)
+        write_csv(with_text(counts, "en"), args.quality)
     if args.set_aside:
-        write_csv(data.set_aside, args.set_aside)
+        write_csv(with_text(data.set_aside, "en"), args.set_aside)
     if args.processing_times:
         write_csv(processing_time_by_procedure(data, period, methodology), args.processing_times)
     _say_export_date(data, period)

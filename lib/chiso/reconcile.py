@@ -14,7 +14,7 @@ class                   what it means, how it is measured
                         (``hoso_su_kien.NgayDongBo`` after the cut-off, by default the end of
                         the period): the portal saw the dossier in an earlier state
 ``missing_procedure``   synced dossiers whose procedure is missing from the province's
-                        catalogue export (set aside by the loader as "unknown procedure"):
+                        catalogue export (set aside by the loader as ``unknown_procedure``):
                         the portal counts them, the province's figures cannot
 ``different_base``      what remains where the portal counts over another dossier base: it
                         flags the figure as provisional (``dataQualityStatus``, e.g. 1.4's
@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from chiso import reasons
 from chiso.errors import ChisoError
 from chiso.formatting import fold_diacritics
 from chiso.status import COMPARABLE
@@ -58,7 +59,6 @@ KEY = ["unit", "indicator"]
 COMPARED = ["numerator", "denominator", "points"]
 SYNC_FLAG = "DongBoDVCQG"
 SYNC_TIME = "NgayDongBo"  # hoso_su_kien: when the event was synced to DVCQG (optional)
-UNKNOWN_PROCEDURE = "unknown procedure"  # the loader's reason for a dossier of no catalogued procedure
 CLASSES = {
     "not_synced": "hồ sơ chưa đồng bộ lên DVCQG",
     "late_status": "trạng thái đồng bộ muộn",
@@ -320,7 +320,7 @@ def _missing_procedure(data, period) -> pd.DataFrame:
     """Synced dossiers received in the period that the loader set aside for an unknown procedure,
     read back from the hoso file (the accepted tables no longer hold them)."""
     aside = data.set_aside
-    rows = aside[(aside["table"] == "hoso") & (aside["reason"] == UNKNOWN_PROCEDURE)]
+    rows = aside[(aside["table"] == "hoso") & (aside["reason"] == reasons.UNKNOWN_PROCEDURE)]
     path = data.files.get("hoso")
     if rows.empty or path is None or not Path(path).is_file():
         return _NO_DOSSIERS

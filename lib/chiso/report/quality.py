@@ -4,57 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from chiso.indicators.quality import CHECKS
+from chiso.reasons import with_text
 from chiso.report.blocks import ReportBlock, escape_markdown
 from chiso.report.data import ReportData
 from chiso.report.internal_tables import capped
 from chiso.report.tables import heading, table_block
-from chiso.sources import dossiers
 
 _TABLE_NAMES = {"donvi": "Đơn vị", "tthc": "Thủ tục hành chính", "tthc_donvi": "Thủ tục theo đơn vị",
                 "hoso": "Hồ sơ", "hoso_su_kien": "Quá trình xử lý hồ sơ", "pakn": "Phản ánh, kiến nghị",
                 "congbo": "Công bố, công khai thủ tục"}
-# The reasons of the loader and of the rule checks (their constants: one definition of
-# each) and how reports say them.
-_REASONS_VI = {
-    dossiers.BLANK_REQUIRED: "thiếu giá trị bắt buộc",
-    dossiers.UNPARSEABLE_DATE: "ngày giờ không đọc được",
-    dossiers.NOT_YES_NO: "không phải giá trị có/không",
-    dossiers.NOT_A_NUMBER: "không phải số",
-    dossiers.IDENTICAL_COPY: "trùng hệt một dòng trước",
-    dossiers.EVENT_BEFORE_RECEPTION: "sự kiện trước ngày tiếp nhận",
-    dossiers.REPEATED_EVENT: "trùng hồ sơ, sự kiện và thời điểm với dòng trước",
-    dossiers.DUE_BEFORE_RECEPTION: "hạn trả trước ngày tiếp nhận",
-    dossiers.HANDLED_BEFORE_RECEIVED: "xử lý xong trước ngày tiếp nhận",
-    dossiers.AFTER_EXPORT: "ngày sau ngày xuất dữ liệu",
-    dossiers.IN_THE_FUTURE: "ngày trong tương lai",
-    dossiers.UNKNOWN_PARENT: "đơn vị cấp trên không có trong danh mục",
-    dossiers.PARENT_SET_ASIDE: "đơn vị cấp trên đã bị loại",
-    # counted by the rules, rows kept (chiso.indicators.quality)
-    CHECKS["later_terminal"][1]: "có sự kiện kết thúc khác sau khi hồ sơ đã kết thúc",
-    CHECKS["limit"][1]: "thời hạn giải quyết không lớn hơn 0 (không dùng được)",
-    CHECKS["blank_fee"][1]: "phí, lệ phí để trống, vẫn tính vào 3.6",
-    CHECKS["tiers"][1]: "thủ tục trực tuyến ở một số đơn vị cùng cấp, không ở đơn vị khác (3.1)",
-}
-_NOUNS_VI = {"unit": "đơn vị", "procedure": "thủ tục", "dossier": "hồ sơ"}
-
-
-def reason_vi(reason: str) -> str:
-    """The loader's reason for setting a row aside, in Vietnamese (unknown ones unchanged).
-
-    >>> reason_vi("unknown unit"), reason_vi("dossier set aside"), reason_vi("duplicate MaHoSo")
-    ('đơn vị không có trong danh mục', 'hồ sơ đã bị loại', 'trùng mã MaHoSo')
-    """
-    if reason in _REASONS_VI:
-        return _REASONS_VI[reason]
-    first, _, rest = reason.partition(" ")
-    if first == "unknown":
-        return f"{_NOUNS_VI.get(rest, rest)} không có trong danh mục"
-    if rest == "set aside":
-        return f"{_NOUNS_VI.get(first, first)} đã bị loại"
-    if first == "duplicate":
-        return f"trùng mã {rest}"
-    return reason
 
 
 def official_check_blocks(rd: ReportData) -> list[ReportBlock]:
@@ -95,11 +53,17 @@ def _export_and_rule_blocks(rd: ReportData) -> list[ReportBlock]:
         blocks.append(ReportBlock(text))
     checks = rd.rule_checks
     if checks is not None and len(checks):
-        shown = checks.assign(table=checks["table"].map(lambda t: f"{_TABLE_NAMES.get(t, t)} ({t})"),
-                              reason=checks["reason"].map(reason_vi))
+        shown = _said(checks.assign(table=checks["table"].map(lambda t: f"{_TABLE_NAMES.get(t, t)} ({t})")))
         blocks.append(table_block(shown.rename(columns={"table": "Bảng", "reason": "Điều ghi nhận", "rows": "Số dòng"}),
                                   "Các quy tắc tính đã ghi nhận (dòng vẫn được dùng)"))
     return blocks
+
+
+def _said(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each reason (a code of :mod:`chiso.reasons`, with its column and detail)
+    replaced by its Vietnamese text; the detail is in the text."""
+    return (with_text(frame, "vi").drop(columns=["reason", "detail"], errors="ignore")
+            .rename(columns={"reason_text": "reason"}))
 
 
 def input_quality_blocks(rd: ReportData) -> list[ReportBlock]:
@@ -119,11 +83,11 @@ def input_quality_blocks(rd: ReportData) -> list[ReportBlock]:
     reasons = rd.set_aside_reasons
     if reasons is None or reasons.empty:
         return blocks + [ReportBlock("Không có dòng nào bị loại.\n")]
-    reasons = reasons.assign(reason=reasons["reason"].map(reason_vi))
-    blocks.append(table_block(reasons.rename(columns={"table": "Bảng", "reason": "Lý do", "rows": "Số dòng"}),
+    blocks.append(table_block(_said(reasons).rename(columns={"table": "Bảng", "column": "Cột", "reason": "Lý do",
+                                                             "rows": "Số dòng"}),
                               "Các dòng bị loại, theo lý do"))
     if rd.internal and rd.set_aside is not None:
-        rows = rd.set_aside.assign(reason=rd.set_aside["reason"].map(reason_vi)).rename(columns={"table": "Bảng", "file": "Tệp", "row": "Dòng", "column": "Cột",
-                                            "value": "Giá trị", "reason": "Lý do"})
+        rows = _said(rd.set_aside).rename(columns={"table": "Bảng", "file": "Tệp", "row": "Dòng", "column": "Cột",
+                                                   "value": "Giá trị", "reason": "Lý do"})
         blocks += [heading("Các dòng bị loại (nội bộ)"), *capped(rows, "Không có.")]
     return blocks

@@ -49,27 +49,31 @@ Values (decoded vectorised; low-cardinality columns once per distinct value)
 
 Rows set aside (input rows = accepted + set aside, always; checked in code)
     Each set-aside row is listed once in ``.set_aside`` (table, file, row, column, value,
-    reason), with the first failure in this order:
+    reason, detail): ``reason`` is a code of :mod:`chiso.reasons` (which holds its Vietnamese
+    and English text), ``detail`` what tells the row apart when the code alone does not (a
+    length, a character, another unit's code). The first failure counts, in this order:
 
-    1. cell checks, column by column in contract order: ``required value blank``,
-       ``unparseable date``, ``not a yes/no value``, ``not a number``,
-       ``unknown <column>`` (a value outside the column's list: SuKien, Cap, KenhNop...);
-    2. references: ``unknown unit`` / ``unknown procedure`` / ``unknown dossier`` when the
-       code is not in the referenced table at all, ``unit set aside`` (etc.) when it names a
+    1. cell checks, column by column in contract order: ``blank_required``,
+       ``unparseable_date``, ``not_yes_no``, ``not_a_number``, ``unknown_value`` (a value
+       outside the column's list: SuKien, Cap, KenhNop...);
+    2. references: ``unknown_unit`` / ``unknown_procedure`` / ``unknown_dossier`` when the
+       code is not in the referenced table at all, ``unit_set_aside`` (etc.) when it names a
        row that was itself set aside (an event of a set-aside dossier is set aside too);
     3. duplicate ids (donvi.MaDonVi, tthc.MaTTHC, hoso.MaHoSo, pakn.MaPAKN): when the copies
-       differ, every copy is set aside as ``duplicate MaHoSo`` (which one is right is
-       unknown); when they are identical in every column, the first is kept and the others
-       are ``identical copy of an earlier row``;
-    4. implausible values (docs/methodology.md §5 R11): ``date after the export date`` (or
-       ``date in the future`` with no export date) for the dates of past facts (contract
-       ``past: true``), ``due date before reception`` (hoso), ``handled before received``
-       (pakn), ``unknown parent unit`` / ``parent unit set aside`` (donvi: a unit other than
+       differ, every copy is set aside as ``duplicate_key`` (which one is right is unknown);
+       when they are identical in every column, the first is kept and the others are
+       ``identical_copy``; then unit codes that cannot name a report file
+       (``unit_code_too_long``, ``unit_code_bad_character``, ``unit_code_reserved_name``,
+       ``unit_code_case_clash``);
+    4. implausible values (docs/methodology.md §5 R11): ``after_export_date`` (or
+       ``in_the_future`` with no export date) for the dates of past facts (contract
+       ``past: true``), ``due_before_reception`` (hoso), ``handled_before_received``
+       (pakn), ``unknown_parent_unit`` / ``parent_unit_set_aside`` (donvi: a unit other than
        the province whose MaDonViCha is not a unit of the export);
-    5. events (docs/methodology.md §5 R5): ``event before reception`` (any event but the reception and a
+    5. events (docs/methodology.md §5 R5): ``event_before_reception`` (any event but the reception and a
        withdrawal dated before its dossier's NgayTiepNhan: it is neither a supplement request
-       nor the end) and ``same dossier, event and instant as an earlier row`` (counted once).
-       A bare date (00:00) compares by day.
+       nor the end) and ``repeated_event`` (same dossier, event and instant as an earlier
+       row: counted once). A bare date (00:00) compares by day.
 
     A units table with no rows, or an events table with no rows while dossiers exist, stops
     with an error. A present column is kept even when blank in every row (docs/methodology.md §5 R3: a
@@ -79,7 +83,7 @@ Rows set aside (input rows = accepted + set aside, always; checked in code)
 
     ``row`` is the 1-based data row: the n-th row under the header (CSV and Parquet; blank
     CSV lines are not rows), or the Excel sheet row minus 1. ``.quality`` counts rows read,
-    accepted and set aside per table; ``quality_by_reason`` counts per table and reason.
+    accepted and set aside per table; ``quality_by_reason`` counts per table, column and reason.
 
 The checks are the decoding itself (a value is bad exactly when it does not decode to its
 type), run column-wide with pyarrow compute kernels and numpy; no row-by-row Python.
@@ -90,9 +94,9 @@ Example
 >>> data.hoso[["MaHoSo", "KenhNop", "NgayTiepNhan"]].dtypes.tolist()  # doctest: +SKIP
 [<StringDtype(na_value=<NA>)>, Int8Dtype(), dtype('<M8[ns]')]
 >>> quality_by_reason(data)  # doctest: +SKIP
-          table            reason  rows
-0          hoso  unparseable date     3
-1  hoso_su_kien   unknown dossier    12
+          table        column            reason  rows
+0          hoso  NgayTiepNhan  unparseable_date     3
+1  hoso_su_kien        MaHoSo   unknown_dossier    12
 """
 
 from __future__ import annotations
@@ -117,6 +121,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import yaml
 
+from chiso import reasons
 from chiso.codes import EVENTS
 from chiso.errors import ChisoError, InputError
 from chiso.formatting import fold_diacritics
@@ -127,24 +132,9 @@ TABLE_SUFFIXES = (".csv", ".xlsx", ".parquet")
 SAMPLE_MARKER = "_sample.json"
 COLUMN_TYPES = ("code", "text", "enum", "bool", "date", "number")
 
-# Reasons for setting a row aside (the data-quality table shows them to the user).
-BLANK_REQUIRED = "required value blank"
-UNPARSEABLE_DATE = "unparseable date"
-NOT_YES_NO = "not a yes/no value"
-NOT_A_NUMBER = "not a number"
-IDENTICAL_COPY = "identical copy of an earlier row"
-# Implausible values and repeated events (docs/methodology.md §5 R5, R11).
-EVENT_BEFORE_RECEPTION = "event before reception"
-REPEATED_EVENT = "same dossier, event and instant as an earlier row"
-DUE_BEFORE_RECEPTION = "due date before reception"
-HANDLED_BEFORE_RECEIVED = "handled before received"
-AFTER_EXPORT = "date after the export date"
-IN_THE_FUTURE = "date in the future"
-UNKNOWN_PARENT = "unknown parent unit"
-PARENT_SET_ASIDE = "parent unit set aside"
 METADATA_FILE = "_metadata.json"  # "_": not a sync payload (sources.sync)
 
-SET_ASIDE_COLUMNS = ["table", "file", "row", "column", "value", "reason"]
+SET_ASIDE_COLUMNS = ["table", "file", "row", "column", "value", "reason", "detail"]
 QUALITY_COLUMNS = ["table", "file", "rows_read", "accepted", "set_aside"]
 NS = "datetime64[ns]"
 # Whole days inside the datetime64[ns] range (1677-09-21 ... 2262-04-11).
@@ -220,7 +210,6 @@ class TableSpec:
     required: bool
     columns: dict[str, ColumnSpec]
     key: str | None = None
-    noun: str | None = None
     references: dict[str, str] = field(default_factory=dict)
 
 
@@ -272,8 +261,11 @@ def load_contract(path: str | Path | None = None) -> Contract:
         for column, target in references.items():
             if column not in columns or target not in doc["tables"] or not doc["tables"][target].get("key"):
                 raise ChisoError(f"{path}: {name}.{column} references {target!r}, which is not a table with a key")
+            if target not in reasons.UNKNOWN_REFERENCE or target not in reasons.REFERENCE_SET_ASIDE:
+                raise ChisoError(f"{path}: {name}.{column} references {target!r}, for which chiso.reasons has "
+                                 f"no reasons (unknown ..., ... set aside)")
         tables[name] = TableSpec(name=name, required=bool(table["required"]), columns=columns,
-                                 key=table.get("key"), noun=table.get("noun"), references=references)
+                                 key=table.get("key"), references=references)
     return Contract(
         tables=tables,
         timezone=doc["timezone"],
@@ -670,7 +662,7 @@ def _decode_enum(raw: pa.ChunkedArray, spec: ColumnSpec, contract: Contract) -> 
         bad.append(not is_blank and result is None)
     blank_rows = _per_row(blank, codes, True, bool)
     bad_rows = _per_row(bad, codes, False, bool)
-    reason = f"unknown {spec.name}"
+    reason = reasons.UNKNOWN_VALUE
     if spec.dtype == "Int8":
         numbers = _per_row([0 if v is None else v for v in decoded], codes, 0, np.int8)
         missing = _per_row([v is None for v in decoded], codes, spec.default is None, bool)
@@ -687,7 +679,7 @@ def _decode_enum(raw: pa.ChunkedArray, spec: ColumnSpec, contract: Contract) -> 
 def _decode_bool(raw: pa.ChunkedArray, spec: ColumnSpec, contract: Contract, non_blank_means_yes: bool) -> _Decoded:
     if pa.types.is_boolean(raw.type):
         blank = _mask(pc.is_null(raw))
-        return _Decoded(_mask(raw), blank, np.zeros(len(blank), bool), NOT_YES_NO)
+        return _Decoded(_mask(raw), blank, np.zeros(len(blank), bool), reasons.NOT_YES_NO)
     codes, distinct = _factorize(raw)
     yes = contract.true_words | set(spec.extra_true)
     decoded, blank, bad = [], [], []
@@ -699,21 +691,21 @@ def _decode_bool(raw: pa.ChunkedArray, spec: ColumnSpec, contract: Contract, non
         blank.append(is_blank)
         bad.append(not is_blank and not non_blank_means_yes and key not in yes and key not in contract.false_words)
     return _Decoded(_per_row(decoded, codes, False, bool), _per_row(blank, codes, True, bool),
-                    _per_row(bad, codes, False, bool), NOT_YES_NO)
+                    _per_row(bad, codes, False, bool), reasons.NOT_YES_NO)
 
 
 def _decode_number(raw: pa.ChunkedArray, contract: Contract) -> _Decoded:
     if pa.types.is_integer(raw.type) or pa.types.is_floating(raw.type) or pa.types.is_decimal(raw.type):
         values = pc.cast(raw, pa.float64()).to_numpy()
         blank = np.isnan(values)
-        return _Decoded(values, blank, np.zeros(len(values), bool), NOT_A_NUMBER)
+        return _Decoded(values, blank, np.zeros(len(values), bool), reasons.NOT_A_NUMBER)
     codes, distinct = _factorize(raw)
     texts = pd.Series([_token(v) for v in distinct.to_pylist()], dtype=object)
     blank = texts.isna() | texts.isin(contract.blank_values)
     numbers = pd.to_numeric(texts.where(~blank), errors="coerce").astype(float)
     bad = ~blank & numbers.isna()
     return _Decoded(_per_row(numbers.to_numpy(), codes, np.nan, float), _per_row(blank.to_numpy(), codes, True, bool),
-                    _per_row(bad.to_numpy(), codes, False, bool), NOT_A_NUMBER)
+                    _per_row(bad.to_numpy(), codes, False, bool), reasons.NOT_A_NUMBER)
 
 
 def _to_ns(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -758,11 +750,11 @@ def _decode_date(raw: pa.ChunkedArray, contract: Contract) -> _Decoded:
         if series.dt.tz is not None:
             series = series.dt.tz_convert(contract.timezone).dt.tz_localize(None)
         values, out_of_range = _to_ns(series.to_numpy())
-        return _Decoded(values, np.isnat(values) & ~out_of_range, out_of_range, UNPARSEABLE_DATE)
+        return _Decoded(values, np.isnat(values) & ~out_of_range, out_of_range, reasons.UNPARSEABLE_DATE)
     codes, distinct = _factorize(raw)
     values, blank, bad = _parse_dates(distinct, contract)
     return _Decoded(_per_row(values, codes, np.datetime64("NaT"), NS), _per_row(blank, codes, True, bool),
-                    _per_row(bad, codes, False, bool), UNPARSEABLE_DATE)
+                    _per_row(bad, codes, False, bool), reasons.UNPARSEABLE_DATE)
 
 
 def _decode(raw: pa.ChunkedArray, spec: ColumnSpec, contract: Contract, non_blank_means_yes: bool) -> _Decoded:
@@ -795,8 +787,8 @@ class _Rows:
         self.name = ", ".join(payload.files) if payload else path.name
         self.row_files = payload.row_files if payload else None
         self.replaced = payload.replaced if payload else np.zeros(self.n, bool)
-        for mask, column, reason in payload.set_aside if payload else ():
-            self.set_aside(mask, column, reason)
+        for mask, column, reason, detail in payload.set_aside if payload else ():
+            self.set_aside(mask, column, reason, detail)
         for name, column in spec.columns.items():
             if name not in raw.column_names:
                 continue
@@ -804,19 +796,23 @@ class _Rows:
             self.decoded[name] = decoded
             self.set_aside(decoded.bad, name, decoded.reason)
             if column.required:
-                self.set_aside(decoded.blank, name, BLANK_REQUIRED)
+                self.set_aside(decoded.blank, name, reasons.BLANK_REQUIRED)
 
-    def set_aside(self, rows: np.ndarray, column: str, reason: str | None) -> None:
-        """Set these rows aside for ``reason`` unless an earlier check already did (first failure wins)."""
+    def set_aside(self, rows: np.ndarray, column: str, reason: str | None, detail: str | None = None) -> None:
+        """Set these rows aside for ``reason`` (a code of :mod:`chiso.reasons`, with its ``detail``)
+        unless an earlier check already did (first failure wins)."""
         new = rows & ~self.flagged
         if not new.any():
             return
+        if reason not in reasons.TEXTS:  # every reason is a code with its texts, so reports can say it
+            raise ChisoError(f"{self.name}: internal error: reason {reason!r} is not in chiso.reasons")
         where = np.flatnonzero(new)
         shown = pc.cast(self.raw.column(column).take(pa.array(where)), pa.string())
         self._records.append(pd.DataFrame({
             "file": self.path.name if self.row_files is None else self.row_files[where],
             "row": where + 1 if self.row_numbers is None else self.row_numbers[where], "column": column,
             "value": pd.arrays.ArrowStringArray(pc.fill_null(shown, "")), "reason": reason,
+            "detail": pd.array([detail] * len(where), dtype="string"),
         }))
         self.flagged |= new
 
@@ -825,7 +821,7 @@ class _Rows:
 
     def records(self) -> pd.DataFrame:
         if not self._records:
-            return pd.DataFrame(columns=["file", "row", "column", "value", "reason"])
+            return pd.DataFrame(columns=SET_ASIDE_COLUMNS[1:])
         return pd.concat(self._records, ignore_index=True).sort_values("row", kind="stable", ignore_index=True)
 
     def frame(self) -> pd.DataFrame:
@@ -890,12 +886,11 @@ def _positions(values: pa.ChunkedArray, target: _Rows, key: str) -> np.ndarray:
 
 
 def _set_aside_unreferenced(rows: _Rows, column: str, positions: np.ndarray, target: _Rows) -> None:
-    noun = target.spec.noun
-    rows.set_aside(~rows.decoded[column].blank & (positions < 0), column, f"unknown {noun}")
+    rows.set_aside(~rows.decoded[column].blank & (positions < 0), column, reasons.UNKNOWN_REFERENCE[target.spec.name])
     known = positions >= 0
     target_set_aside = np.zeros(rows.n, bool)
     target_set_aside[known] = target.flagged[positions[known]]
-    rows.set_aside(target_set_aside, column, f"{noun} set aside")
+    rows.set_aside(target_set_aside, column, reasons.REFERENCE_SET_ASIDE[target.spec.name])
 
 
 def _set_aside_duplicates(rows: _Rows) -> None:
@@ -912,7 +907,7 @@ def _set_aside_duplicates(rows: _Rows) -> None:
     later_copy = copies.duplicated(keep="first").to_numpy()
     versions = copies[~later_copy].index.value_counts()
     conflicting = versions.reindex(copies.index).to_numpy() > 1
-    for selected, reason in ((conflicting, f"duplicate {key}"), (later_copy & ~conflicting, IDENTICAL_COPY)):
+    for selected, reason in ((conflicting, reasons.DUPLICATE_KEY), (later_copy & ~conflicting, reasons.IDENTICAL_COPY)):
         mask = np.zeros(rows.n, bool)
         mask[where[selected]] = True
         rows.set_aside(mask, key, reason)
@@ -930,31 +925,30 @@ def _set_aside_unusable_unit_codes(donvi: _Rows) -> None:
     ``T00.01``: one file on Windows and macOS; both rows are set aside, which is right is unknown).
     """
     codes = donvi.key_values("MaDonVi").to_pylist()
-    rows = donvi.row_numbers if donvi.row_numbers is not None else np.arange(1, donvi.n + 1)
-    reasons: dict[int, str] = {}
+    unusable: dict[int, tuple[str, str | None]] = {}  # position -> (reason, detail)
     for i, code in enumerate(codes):
         if code is None:
             continue
         bad_character = _NOT_IN_FILE_NAMES.search(code)
         if len(code) > MAX_CODE_CHARACTERS:
-            reasons[i] = f"unit code longer than {MAX_CODE_CHARACTERS} characters ({len(code)})"
+            unusable[i] = reasons.UNIT_CODE_TOO_LONG, str(len(code))
         elif bad_character:
-            reasons[i] = f"unit code has a character not allowed in file names ({bad_character.group(0)!r})"
+            unusable[i] = reasons.UNIT_CODE_BAD_CHARACTER, repr(bad_character.group(0))
         elif code.split(".")[0].strip().upper() in _RESERVED_FILE_NAMES or code.strip(".") == "":
-            reasons[i] = f"unit code is a reserved file name on Windows ({code})"
+            unusable[i] = reasons.UNIT_CODE_RESERVED, None
     spellings: dict[str, list[int]] = {}
     for i, code in enumerate(codes):
-        if code is not None and not donvi.flagged[i] and i not in reasons:
+        if code is not None and not donvi.flagged[i] and i not in unusable:
             spellings.setdefault(code.casefold(), []).append(i)
     for same in spellings.values():
         if len({codes[i] for i in same}) > 1:
             for i in same:
                 other = next(j for j in same if codes[j] != codes[i])
-                reasons[i] = f"unit code differs only by case from {codes[other]} (row {rows[other]})"
-    for i, reason in reasons.items():
+                unusable[i] = reasons.UNIT_CODE_CASE_CLASH, codes[other]
+    for i, (reason, detail) in unusable.items():
         mask = np.zeros(donvi.n, bool)
         mask[i] = True
-        donvi.set_aside(mask, "MaDonVi", reason)
+        donvi.set_aside(mask, "MaDonVi", reason, detail)
 
 
 def _day_or_instant(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -988,7 +982,7 @@ def _set_aside_events_before_reception(hoso: _Rows, events: _Rows, positions: np
     exempt = _mask(pc.is_in(events.decoded["SuKien"].values,
                             value_set=pa.array([EVENTS.reception, EVENTS.withdrawal], pa.large_string())))
     reception[exempt] = np.datetime64("NaT")
-    _set_aside_before(events, "ThoiDiem", reception, EVENT_BEFORE_RECEPTION)
+    _set_aside_before(events, "ThoiDiem", reception, reasons.EVENT_BEFORE_RECEPTION)
 
 
 def _set_aside_repeated_events(events: _Rows, positions: np.ndarray) -> None:
@@ -999,7 +993,7 @@ def _set_aside_repeated_events(events: _Rows, positions: np.ndarray) -> None:
                         "time": events.decoded["ThoiDiem"].values.view(np.int64)})[usable]
     repeated = np.zeros(events.n, bool)
     repeated[np.flatnonzero(usable)[key.duplicated().to_numpy()]] = True
-    events.set_aside(repeated, "SuKien", REPEATED_EVENT)
+    events.set_aside(repeated, "SuKien", reasons.REPEATED_EVENT)
 
 
 def _set_aside_orphan_units(donvi: _Rows, contract: Contract) -> None:
@@ -1017,21 +1011,21 @@ def _set_aside_orphan_units(donvi: _Rows, contract: Contract) -> None:
     position = _positions(parent.values, donvi, "MaDonVi")
     has_province = bool((province & ~donvi.flagged).any())
     unknown = ~province & ((~parent.blank & (position < 0)) | (parent.blank & has_province))
-    donvi.set_aside(unknown, "MaDonViCha", UNKNOWN_PARENT)
+    donvi.set_aside(unknown, "MaDonViCha", reasons.UNKNOWN_PARENT)
     while True:  # a unit under a unit set aside: a branch goes with its root
         known = position >= 0
         under = np.zeros(donvi.n, bool)
         under[known] = donvi.flagged[position[known]]
         if not (under & ~donvi.flagged).any():
             return
-        donvi.set_aside(under, "MaDonViCha", PARENT_SET_ASIDE)
+        donvi.set_aside(under, "MaDonViCha", reasons.PARENT_SET_ASIDE)
 
 
 def _export_limit(export_date: pd.Timestamp | None, contract: Contract) -> tuple[np.datetime64, str]:
     """Latest plausible date of a past fact: the end of the export day, else now (local time)."""
     if export_date is not None:
-        return (export_date.normalize() + pd.Timedelta(days=1, microseconds=-1)).to_datetime64(), AFTER_EXPORT
-    return pd.Timestamp.now(tz=contract.timezone).tz_localize(None).to_datetime64(), IN_THE_FUTURE
+        return (export_date.normalize() + pd.Timedelta(days=1, microseconds=-1)).to_datetime64(), reasons.AFTER_EXPORT
+    return pd.Timestamp.now(tz=contract.timezone).tz_localize(None).to_datetime64(), reasons.IN_THE_FUTURE
 
 
 def _set_aside_after(rows: _Rows, limit: np.datetime64, reason: str) -> None:
@@ -1095,17 +1089,18 @@ class DossierData:
 
 
 def quality_by_reason(data: DossierData) -> pd.DataFrame:
-    """Rows set aside per table and reason (tables in contract order, most frequent reason first).
+    """Rows set aside per table, column and reason (a code of :mod:`chiso.reasons`; tables in
+    contract order, most frequent reason first). The rows' details are in ``data.set_aside``.
 
     >>> quality_by_reason(data)  # doctest: +SKIP
-              table            reason  rows
-    0          hoso  unparseable date     3
+              table        column            reason  rows
+    0          hoso  NgayTiepNhan  unparseable_date     3
     """
     if data.set_aside.empty:
-        return pd.DataFrame({"table": pd.Series(dtype="string"), "reason": pd.Series(dtype="string"),
-                             "rows": pd.Series(dtype="int64")})
+        return pd.DataFrame({"table": pd.Series(dtype="string"), "column": pd.Series(dtype="string"),
+                             "reason": pd.Series(dtype="string"), "rows": pd.Series(dtype="int64")})
     order = {table: i for i, table in enumerate(data.files)}
-    counts = data.set_aside.groupby(["table", "reason"], observed=True).size().rename("rows").reset_index()
+    counts = data.set_aside.groupby(["table", "column", "reason"], observed=True).size().rename("rows").reset_index()
     counts["_order"] = counts["table"].map(order)
     return (counts.sort_values(["_order", "rows"], ascending=[True, False], kind="stable")
             .drop(columns="_order").reset_index(drop=True))
@@ -1176,7 +1171,7 @@ def _beside_table(payload: SyncTable, raw: pa.Table, row_numbers: np.ndarray | N
     numbers = np.arange(1, raw.num_rows + 1) if row_numbers is None else row_numbers
     return SyncTable(stack_tables([raw, sync_raw]), np.concatenate([np.full(raw.num_rows, path.name, object), payload.row_files]),
                      np.concatenate([numbers, payload.row_numbers]),
-                     [(np.concatenate([before, mask]), column, reason) for mask, column, reason in payload.set_aside],
+                     [(np.concatenate([before, mask]), *why) for mask, *why in payload.set_aside],
                      np.concatenate([before, payload.replaced]))
 
 
@@ -1227,9 +1222,9 @@ def load_dossiers(folder: str | Path, *, column_names: str | Path | None = None,
             exported, exported_from = _export_date(folder, rows, None)
         _set_aside_after(rows, *_export_limit(exported, contract))
         if table == "hoso" and "NgayHenTra" in rows.decoded:
-            _set_aside_before(rows, "NgayHenTra", rows.decoded["NgayTiepNhan"].values, DUE_BEFORE_RECEPTION)
+            _set_aside_before(rows, "NgayHenTra", rows.decoded["NgayTiepNhan"].values, reasons.DUE_BEFORE_RECEPTION)
         if table == "pakn" and "NgayXuLyXong" in rows.decoded:
-            _set_aside_before(rows, "NgayXuLyXong", rows.decoded["NgayTiepNhan"].values, HANDLED_BEFORE_RECEIVED)
+            _set_aside_before(rows, "NgayXuLyXong", rows.decoded["NgayTiepNhan"].values, reasons.HANDLED_BEFORE_RECEIVED)
         positions = {column: _positions(rows.key_values(column), checked[target], contract.tables[target].key)
                      for column, target in spec.references.items()}
         for column, target in spec.references.items():
@@ -1261,9 +1256,10 @@ def load_dossiers(folder: str | Path, *, column_names: str | Path | None = None,
         set_aside.append(records)
     if frames["donvi"].empty:  # every report is about a unit: nothing to do, and say why
         donvi = checked["donvi"]
-        why = ("a header but no rows" if donvi.n == 0 else
-               f"all {donvi.n} rows set aside, e.g. row {donvi.records().iloc[0]['row']}: "
-               f"{donvi.records().iloc[0]['reason']}")
+        first = donvi.records().iloc[0] if donvi.n else None
+        why = ("a header but no rows" if first is None else
+               f"all {donvi.n} rows set aside, e.g. row {first['row']}: "
+               f"{reasons.text(first['reason'], first['column'], first['detail'], language='en')}")
         raise InputError(f"{donvi.path.name}: no units ({why}; expected one row per unit)")
     set_aside_frame = pd.concat(set_aside, ignore_index=True).astype(
         {column: "int64" if column == "row" else "string" for column in SET_ASIDE_COLUMNS})

@@ -37,7 +37,7 @@ Unit of a dossier
     Its ``MaDonVi`` field when present (a donvi.MaDonVi or donvi.MaDinhDanh); else the part
     of MaHoSo before the first ``-`` matched to donvi.MaDinhDanh or donvi.MaDonVi; else
     DonViXuLy matched to donvi.TenDonVi without regard to case, spaces or diacritics (a name
-    two units share matches neither). No match: the record is set aside ("unknown unit").
+    two units share matches neither). No match: the record is set aside (``unknown_unit``).
 
 Several records of one dossier: the latest wins (``params/sync.yaml``), the others are set
 aside as replaced; events from all payloads are merged, identical ones (dossier, time,
@@ -69,6 +69,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pajson
 import yaml
 
+from chiso import reasons
 from chiso.codes import EVENTS
 from chiso.errors import ChisoError, InputError
 from chiso.formatting import fold_diacritics
@@ -78,9 +79,6 @@ DOSSIER_SERVICE, PROGRESS_SERVICE = "DongBoHoSoMC", "CapNhatTienDoHoSoMC"
 SYNC_TABLES = ("hoso", "hoso_su_kien")
 GZIP_MAGIC = b"\x1f\x8b"
 PAYLOAD_SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz")
-NOT_A_RECORD = "not a DVCQG sync record (expected a DongBoHoSoMC or CapNhatTienDoHoSoMC record)"
-REPLACED = "replaced by a later record of the same dossier"
-IDENTICAL_EVENT = "identical copy of an earlier row"
 _BATCH = 50_000  # records converted to arrow at a time (keeps memory flat)
 _NEVER = np.iinfo(np.int64).min
 _DOSSIER_DATES = ("NgayNopHoSo", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra", "NgayTuChoi",
@@ -180,7 +178,7 @@ class _Batch:
     updating: list[Any] = field(default_factory=list)
     progress: list[dict] = field(default_factory=list)
     progress_positions: list[int] = field(default_factory=list)
-    bad: list[tuple[int, str, str]] = field(default_factory=list)  # position, shown value, reason
+    bad: list[tuple[int, str, str, str | None]] = field(default_factory=list)  # position, shown value, reason, detail
 
     def __len__(self) -> int:
         return len(self.dossiers) + len(self.progress) + len(self.bad)
@@ -199,7 +197,7 @@ class _Batch:
             self.add(value["data"], position, kind, value.get("isUpdating", updating), numbered)
             return
         if not isinstance(value, dict):
-            self.bad.append((position, type(value).__name__, NOT_A_RECORD))
+            self.bad.append((position, type(value).__name__, reasons.NOT_A_SYNC_RECORD, None))
             return
         if kind is None:
             if "ThoiDiemXuLy" in value or ("TrangThai" in value and "TrangThaiHoSo" not in value):
@@ -207,7 +205,7 @@ class _Batch:
             elif "MaHoSo" in value:
                 kind = "dossier"
             else:
-                self.bad.append((position, ",".join(list(value)[:6]), NOT_A_RECORD))
+                self.bad.append((position, ",".join(list(value)[:6]), reasons.NOT_A_SYNC_RECORD, None))
                 return
         if kind == "progress":
             self.progress.append(value)
@@ -253,7 +251,7 @@ def _batches(path: Path) -> Iterator[_Batch]:
                     batch.add(orjson.loads(line), number, numbered=False)
                 except orjson.JSONDecodeError as exc:  # a broken line costs that line, not the file
                     # (the line is not shown: it may hold personal data)
-                    batch.bad.append((number, f"byte {exc.pos}", f"not valid JSON ({exc.msg})"))
+                    batch.bad.append((number, f"byte {exc.pos}", reasons.INVALID_JSON, exc.msg))
                 if len(batch) >= _BATCH:
                     yield batch
                     batch = _Batch()
@@ -415,7 +413,7 @@ def _json_lines_fast(path: Path) -> tuple[_Records, _Records, list] | None:
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):  # a list or object where text is expected
         return None
     neither = np.flatnonzero(~np.asarray(pc.or_(is_dossier, is_progress).to_numpy(zero_copy_only=False), bool))
-    bad = [(path.name, int(positions[i]), "", NOT_A_RECORD) for i in neither]
+    bad = [(path.name, int(positions[i]), "", reasons.NOT_A_SYNC_RECORD, None) for i in neither]
     return parts[0], parts[1], bad
 
 
@@ -465,7 +463,7 @@ class SyncTable:
     raw: pa.Table
     row_files: np.ndarray       # file name of each row (object array)
     row_numbers: np.ndarray     # position of each row in its file
-    set_aside: list[tuple[np.ndarray, str, str]]  # (rows, column, reason)
+    set_aside: list[tuple[np.ndarray, str, str, str | None]]  # (rows, column, reason, detail): chiso.reasons
     replaced: np.ndarray        # bool per row
 
     @property
@@ -572,7 +570,7 @@ class _Builder:
         self.flag["result_link"] = any_of(owners, link)
         self.flag["result_code_link"] = any_of(owners, link & valid(item["MaGiayToKetQua"]))
         # fee: the sum of the list's amounts; no list = unknown; an amount that is not a number is
-        # passed on as it is, for the loader to set the record aside ("not a number")
+        # passed on as it is, for the loader to set the record aside (``not_a_number``)
         owners, item = nested["DanhSachLePhi"]
         texts = pd.Series(item["Gia"].to_pandas(), dtype=object)
         amounts = pd.to_numeric(texts, errors="coerce").to_numpy(dtype=float)
@@ -616,7 +614,7 @@ class _Builder:
 
     def units_of(self, rows: np.ndarray) -> pa.Array:
         """MaDonVi of each record (module docstring, "Unit of a dossier"); an unmatched record
-        keeps the text it named, shown beside "unknown unit"."""
+        keeps the text it named, shown beside ``unknown_unit``."""
         units = self.units
         codes = dict(zip(units["MaDonVi"], units["MaDonVi"]))
         if "MaDinhDanh" in units:
@@ -696,7 +694,8 @@ class _Builder:
             del columns["DanhGia"]
         is_replaced = np.arange(len(rows)) >= len(winners)
         return SyncTable(_as_table(columns), self.d["_file"].take(take).to_numpy(zero_copy_only=False),
-                         self.d["_position"].take(take).to_numpy(), [(is_replaced, "MaHoSo", REPLACED)], is_replaced)
+                         self.d["_position"].take(take).to_numpy(), [(is_replaced, "MaHoSo", reasons.REPLACED, None)],
+                         is_replaced)
 
     # -- events -----------------------------------------------------------------------------
 
@@ -742,7 +741,7 @@ class _Builder:
                                 self.d["_file"].take(origin).to_numpy(zero_copy_only=False)])
         numbers = np.concatenate([p["_position"].to_numpy(), self.d["_position"].take(origin).to_numpy()])
         copies = np.concatenate([copy, np.zeros(len(derived_rows), bool)])
-        return SyncTable(stack_tables([progress, derived]), files, numbers, [(copies, "ThoiDiem", IDENTICAL_EVENT)],
+        return SyncTable(stack_tables([progress, derived]), files, numbers, [(copies, "ThoiDiem", reasons.IDENTICAL_COPY, None)],
                          np.zeros(len(files), bool))
 
     def list_supplement_dossiers(self, winners: np.ndarray, status: np.ndarray) -> set:
@@ -793,14 +792,14 @@ class _Builder:
         hoso = self.hoso(winners)
         events = self.events(winners)
         if self.bad:  # unreadable lines and values that are not records: rows of hoso, set aside
-            files, numbers, shown, reasons = map(list, zip(*self.bad))
+            files, numbers, shown, why, details = map(list, zip(*self.bad))
             raw = stack_tables([hoso.raw, pa.table({"MaHoSo": pa.array(shown, pa.large_string())})])
             grow = np.zeros(len(files), bool)
-            set_aside = [(np.concatenate([mask, grow]), column, reason) for mask, column, reason in hoso.set_aside]
-            for k, reason in enumerate(reasons):
+            set_aside = [(np.concatenate([mask, grow]), *known) for mask, *known in hoso.set_aside]
+            for k, (reason, detail) in enumerate(zip(why, details)):
                 mask = np.zeros(raw.num_rows, bool)
                 mask[hoso.raw.num_rows + k] = True
-                set_aside.append((mask, "MaHoSo", reason))
+                set_aside.append((mask, "MaHoSo", reason, detail))
             hoso = SyncTable(raw, np.concatenate([hoso.row_files, np.array(files, object)]),
                              np.concatenate([hoso.row_numbers, np.array(numbers, np.int64)]), set_aside,
                              np.concatenate([hoso.replaced, grow]))
