@@ -186,7 +186,8 @@ def test_manifest_records_parameters_inputs_versions_and_outputs(runs):
                                                       "totals.parquet", "meta.json"}
     assert {"python", "chiso", "pandas", "papermill", "pandoc", "typst", "quarto"} <= set(manifest["versions"])
     assert manifest["outputs"] == {"excel": "bang-xep-hang.xlsx", "site": "index.html"}
-    assert manifest["totals"] == {"reports": 8, "rendered": 7, "skipped": 0, "failed": 1, "outdated": 0}
+    assert manifest["totals"] == {"reports": 8, "rendered": 7, "skipped": 0, "failed": 1, "outdated": 0,
+                                  "not_built": 0}
     by_name = {u["name"]: u for u in manifest["units"]}
     assert by_name["D1"]["outputs"] == {"html": "don-vi/D1.html", "pdf": "don-vi/D1.pdf"}
     assert by_name["D1"]["notebook"] == "_work/D1/D1.ipynb" and by_name["D1"]["unit_name"] == "Sở A"
@@ -348,6 +349,22 @@ def test_only_reports_built_from_this_runs_data_are_published(tmp_path, notebook
     again = build_reports(request, notebooks_dir=notebooks_dir, renderer=RENDERER, progress=False, pool=pool)
     assert {s for name, s in statuses(again).items() if name != "D4"} == {"rendered"}
     assert len(json.loads(folder.site.read_text(encoding="utf-8"))) == 7
+
+
+def test_a_unit_run_on_a_new_folder_says_the_others_were_not_built(tmp_path, notebooks_dir, patched, pool):
+    """--unit on a folder with no earlier run: nothing was withdrawn, so the summary must not
+    claim that earlier reports moved to _stale/; the other units are "not built"."""
+    request = ReportRequest(year=2026, quarter=2, out=tmp_path, units=("D1",))
+    summary = build_reports(request, notebooks_dir=notebooks_dir, renderer=RENDERER, progress=False, pool=pool)
+    status = statuses(summary)
+    assert status["D1"] == "rendered" and status["tong-hop"] == "rendered"
+    assert {s for name, s in status.items() if name not in ("D1", "tong-hop")} == {"not_built"}
+    text = summary.text()
+    assert "earlier run" not in text and "_stale" not in text
+    assert "6 reports were not built (not named by --unit" in text
+    assert not request.folder.stale_dir.exists()
+    manifest = json.loads(request.folder.manifest.read_text(encoding="utf-8"))
+    assert manifest["totals"]["not_built"] == 6 and manifest["totals"]["outdated"] == 0
 
 
 def test_a_full_disk_still_gives_the_manifest_and_the_summary(tmp_path, notebooks_dir, patched, pool, monkeypatch):

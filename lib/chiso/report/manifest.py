@@ -18,7 +18,7 @@ from pathlib import Path
 from chiso import __version__
 from chiso.paths import MANIFEST_NAME, STALE_DIR_NAME, SUMMARY_NAME, portable_path
 from chiso.report.fingerprints import input_files, sha256_file
-from chiso.report.tasks import FAILED, OUTDATED, RENDERED, SKIPPED, STATUSES, TaskResult
+from chiso.report.tasks import FAILED, NOT_BUILT, OUTDATED, RENDERED, SKIPPED, STATUSES, TaskResult
 
 # The summary lists this many failures; manifest.json has them all.
 MAX_FAILURES_LISTED = 20
@@ -51,6 +51,7 @@ class RunSummary:
         render_seconds = self.render_seconds
         per_report = f", {render_seconds / len(ran):.2f} s per report" if ran else ""
         outdated = f", {counts[OUTDATED]} outdated" if counts[OUTDATED] else ""
+        outdated += f", {counts[NOT_BUILT]} not built" if counts[NOT_BUILT] else ""
         lines = [
             f"{self.run_dir}: {len(self.results)} reports — {counts[RENDERED]} rendered, "
             f"{counts[SKIPPED]} unchanged, {counts[FAILED]} failed{outdated} — {self.seconds:.1f} s "
@@ -74,6 +75,9 @@ class RunSummary:
             lines.append(f"{counts[OUTDATED]} reports of an earlier run were not built from this run's data: moved to "
                          f"{self.run_dir / STALE_DIR_NAME}; the site marks those units \"chưa có báo cáo kỳ này\" "
                          "(run without --unit to rebuild them)")
+        if counts[NOT_BUILT]:
+            lines.append(f"{counts[NOT_BUILT]} reports were not built (not named by --unit, none in this folder yet); "
+                         "the site marks those units \"chưa có báo cáo kỳ này\" (run without --unit to build them)")
         return "\n".join(lines)
 
 

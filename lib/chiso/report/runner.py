@@ -63,7 +63,7 @@ from chiso.report.fingerprints import code_fingerprint, data_files, sha256_file,
 from chiso.report.manifest import RunSummary, build_manifest
 from chiso.report.pool import WarmPool, render_tasks
 from chiso.report.request import ReportRequest
-from chiso.report.tasks import CURRENT, DEFAULT_RENDERER, OUTDATED, SKIPPED, RenderTask, TaskResult
+from chiso.report.tasks import CURRENT, DEFAULT_RENDERER, NOT_BUILT, OUTDATED, SKIPPED, RenderTask, TaskResult
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -246,15 +246,18 @@ def select_units(units, codes: tuple[str, ...] | None, data_dir: Path):
 def _with_unselected(tasks: list[RenderTask], results: dict[str, TaskResult]) -> list[TaskResult]:
     """Results of every task, in plan order: a task this run did not render (not named by
     ``--unit``) is current when its outputs were made from this run's inputs (same key),
-    else outdated (its outputs are withdrawn, :func:`withdraw_stale`)."""
+    outdated when an earlier run's outputs are there (they are withdrawn, :func:`withdraw_stale`),
+    else not built."""
     out = []
     for task in tasks:
         if task.name not in results:
             reason = task.stale_reason()
-            results[task.name] = (TaskResult(task.name, SKIPPED, task.executed_notebook, task.outputs)
-                                  if reason is None else
-                                  TaskResult(task.name, OUTDATED, task.executed_notebook,
-                                             reason=f"{reason}; not rendered (--unit)"))
+            if reason is None:
+                results[task.name] = TaskResult(task.name, SKIPPED, task.executed_notebook, task.outputs)
+            else:
+                earlier = any(path.is_file() for path in task.outputs.values())
+                results[task.name] = TaskResult(task.name, OUTDATED if earlier else NOT_BUILT,
+                                                task.executed_notebook, reason=f"{reason}; not rendered (--unit)")
         out.append(results[task.name])
     return out
 

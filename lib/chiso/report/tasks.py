@@ -20,7 +20,8 @@ from chiso.report.request import OUTPUT_FORMATS
 # What became of a report in a run (TaskResult.status, manifest.json "status").
 RENDERED, SKIPPED, FAILED = "rendered", "skipped", "failed"
 OUTDATED = "outdated"  # not rendered (not named by --unit) and not current: withdrawn
-STATUSES = (RENDERED, SKIPPED, FAILED, OUTDATED)
+NOT_BUILT = "not_built"  # not rendered (not named by --unit) and never built in this folder
+STATUSES = (RENDERED, SKIPPED, FAILED, OUTDATED, NOT_BUILT)
 CURRENT = (RENDERED, SKIPPED)  # made from this run's inputs: published
 DEFAULT_RENDERER = "chiso.report.render:render_notebook"
 RENDER_ENGINE = "auto"
