@@ -12,9 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from chiso.paths import PROJECT_ROOT
-
-BENCH_DIR = PROJECT_ROOT / "data" / "bench"
+from chiso.paths import BENCH_ROOT as BENCH_DIR
 YEAR, SEED = 2026, 766
 
 

@@ -39,13 +39,13 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from chiso.paths import PROJECT_ROOT
+from chiso.paths import BENCH_ROOT
 from chiso.report import choropleth, render
 from chiso.report.data import build_report_data, load_report_data
 from chiso.sources.geo import geometry_summary, geometry_table, load_geometry
 from chiso.sources.sample_geo import sample_features, sample_geometry
 
-BENCH_DIR = PROJECT_ROOT / "data" / "bench" / "maps"
+BENCH_DIR = BENCH_ROOT / "maps"
 WORKERS = 2
 TARGET_SECONDS = 10.0
 

@@ -27,11 +27,10 @@ import sys
 import time
 from pathlib import Path
 
-from chiso.paths import NOTEBOOKS_DIR, PROJECT_ROOT, RunFolder
+from chiso.paths import BENCH_ROOT, NOTEBOOKS_DIR, RunFolder
 from chiso.report.request import ReportRequest
 from chiso.report.runner import UNIT_NOTEBOOK, build_reports
 
-BENCH_DIR = PROJECT_ROOT / "data" / "bench"
 SEED = 766
 TARGET_SECONDS = 90.0
 TARGET_SPEEDUP = 4.0
@@ -41,7 +40,7 @@ def sample_folder(scale: str, year: int) -> Path:
     """The sample province of this scale, generated on first use (then reused)."""
     from chiso.sources.sample import write_sample
 
-    folder = BENCH_DIR / f"sample-{scale}"
+    folder = BENCH_ROOT / f"sample-{scale}"
     if not (folder / "_sample.json").is_file():
         partial = folder.with_name(folder.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
@@ -88,7 +87,7 @@ def main() -> None:
 
     folder = sample_folder(args.scale, args.year)
     request = ReportRequest(year=args.year, quarter=args.quarter, source=f"dossiers:{folder}", jobs=args.jobs,
-                            out=BENCH_DIR / "reports", force=True)
+                            out=BENCH_ROOT / "reports", force=True)
     print(f"chiso runner: {request.source}, {request.year}-Q{request.quarter}, {request.workers} workers, "
           f"{os.cpu_count()} CPUs", flush=True)
     summary = build_reports(request)
@@ -101,7 +100,7 @@ def main() -> None:
     unit_reports = [u["unit"] for u in summary.manifest["units"] if u["level"] != "summary"]
     sample = unit_reports if args.naive_units <= 0 else unit_reports[: args.naive_units]
     print(f"naive loop: papermill CLI + render, {len(sample)} of {len(unit_reports)} unit reports ...", flush=True)
-    naive_seconds = naive_loop(summary.run_dir, sample, BENCH_DIR / "naive")
+    naive_seconds = naive_loop(summary.run_dir, sample, BENCH_ROOT / "naive")
     naive_per_report = naive_seconds / len(sample)
     extrapolated = len(sample) < len(unit_reports)
     speedup = naive_per_report / runner_per_report

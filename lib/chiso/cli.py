@@ -22,6 +22,7 @@ from chiso import __version__
 from chiso.errors import ChisoError
 from chiso.methodology import DEFAULT_METHODOLOGY
 from chiso.outputs import write_csv
+from chiso.paths import REPORTS_ROOT
 
 SCORE_COLUMNS = ["unit", "indicator", "numerator", "denominator", "points", "max_points"]
 
@@ -172,7 +173,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--unit", action="append", help="only this unit code (repeatable)")
     p.add_argument("--jobs", type=int, help="parallel workers (default: number of CPUs)")
     p.add_argument("--scale", default="small", help="sample size when SOURCE=sample")
-    p.add_argument("--out", type=Path, default=Path("reports"), help="output root (default: %(default)s)")
+    p.add_argument("--out", type=Path, default=REPORTS_ROOT, help="output root (default: %(default)s)")
     p.add_argument("--methodology", default=DEFAULT_METHODOLOGY, help="methodology id or YAML file (default: %(default)s)")
     p.add_argument("--force", action="store_true", help="re-render units even when nothing changed")
     p.add_argument("--no-pdf", action="store_true", help="HTML only")
@@ -196,7 +197,8 @@ def _write_scores(scored, out: Path, extra: list[str]) -> None:
 
 def _fetch_official(args) -> int:
     from chiso.period import Period
-    from chiso.sources.fetch import OFFICIAL_ROOT, fetch_official, province_slug
+    from chiso.paths import OFFICIAL_ROOT
+    from chiso.sources.fetch import fetch_official, province_slug
 
     period = Period.parse(args.period)
     out = args.out or OFFICIAL_ROOT / province_slug(args.province)

@@ -1,7 +1,10 @@
 """Where chiso's files live: the project's data and parameters, and the layout of a run folder.
 
 `params/` sits at the project root (next to `lib/`); an installed copy can point
-elsewhere with the CHISO_PARAMS environment variable.
+elsewhere with the CHISO_PARAMS environment variable. What chiso makes for itself lives
+under `data/`: ``sample/`` (generated sample provinces), ``official/<province>/`` (DVCQG
+responses fetched by ``fetch-official`` and ``SOURCE=dvcqg:``), ``results/`` (the results
+store; CHISO_RESULTS moves it) and ``bench/`` (the benchmarks' scratch data).
 
 A run folder (``reports/2026-Q2/``, :class:`RunFolder`) reads at a glance: what is
 published at the top, the units' reports in one sub-folder, the working files in others::
@@ -27,7 +30,12 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "report" / "templates"
-SAMPLE_ROOT = PROJECT_ROOT / "data" / "sample"
+PACKAGE_DIR = Path(__file__).resolve().parent
+DATA_ROOT = PROJECT_ROOT / "data"
+SAMPLE_ROOT = DATA_ROOT / "sample"      # the generated sample provinces
+OFFICIAL_ROOT = DATA_ROOT / "official"  # where SOURCE=dvcqg:PROVINCE and fetch-official keep their fetches
+RESULTS_ROOT = DATA_ROOT / "results"    # the results store (chiso.results); CHISO_RESULTS moves it
+BENCH_ROOT = DATA_ROOT / "bench"        # the benchmarks' scratch data
 SAMPLE_SEED = 766
 REPORTS_ROOT = Path("reports")
 INTERNAL_SUFFIX = "-noibo"
@@ -53,6 +61,11 @@ META_NAME = "meta.json"
 def params_dir() -> Path:
     """The folder of methodology, province and column-mapping files."""
     return Path(os.environ.get("CHISO_PARAMS", PROJECT_ROOT / "params"))
+
+
+def results_root() -> Path:
+    """The results store's folder: ``data/results``, or the folder ``CHISO_RESULTS`` names."""
+    return Path(os.environ.get("CHISO_RESULTS", RESULTS_ROOT))
 
 
 def sample_folder(scale: str, year: int) -> Path:

@@ -49,11 +49,9 @@ import pandas as pd
 
 from chiso.methodology import Methodology
 from chiso.outputs import OutputError, replacing
-from chiso.paths import PROJECT_ROOT, params_dir
+from chiso.paths import PACKAGE_DIR, params_dir, results_root
 from chiso.period import Period
 
-RESULTS_ROOT = PROJECT_ROOT / "data" / "results"
-PACKAGE_DIR = Path(__file__).resolve().parent
 # Code that presents results but does not compute them: a change there keeps stored results.
 PRESENTATION_PARTS = ("report", "templates", "fonts", "cli.py")
 # Rule files of params/ (methodologies are keyed on their own; params/sample only shapes the sample's data).
@@ -92,7 +90,7 @@ class ResultsStore:
     @classmethod
     def default(cls) -> "ResultsStore":
         """``data/results`` in the project, or the folder ``CHISO_RESULTS`` names."""
-        return cls(Path(os.environ.get("CHISO_RESULTS", RESULTS_ROOT)))
+        return cls(results_root())
 
     def path(self, fingerprint: str, methodology: Methodology, period: Period) -> Path:
         return (self.root / fingerprint[:16] / _methodology_key(methodology) / engine_fingerprint()[:16]

@@ -11,8 +11,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import chiso
 from chiso import __version__
+from chiso.paths import PACKAGE_DIR
+
 # Keys of meta.json that change on every build without changing any figure.
 VOLATILE_META_KEYS = ("generated_at",)
 # Distributions whose version goes into the manifest and into every unit's key.
@@ -39,7 +40,7 @@ def sha256_file(path: Path) -> str:
 def code_fingerprint() -> str:
     """sha256 over the chiso package's files (sources, templates, fonts): the code that
     makes a report. Caches (``__pycache__``) are left out."""
-    package = Path(chiso.__file__).parent
+    package = PACKAGE_DIR
     digest = hashlib.sha256()
     for path in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(str(path.relative_to(package)).encode() + b"\0" + bytes.fromhex(sha256_file(path)))

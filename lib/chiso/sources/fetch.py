@@ -55,7 +55,7 @@ from tqdm import tqdm
 from chiso import __version__
 from chiso.errors import ChisoError
 from chiso.formatting import fold_diacritics
-from chiso.paths import PROJECT_ROOT
+from chiso.paths import OFFICIAL_ROOT
 from chiso.period import Period
 from chiso.sources.official import ENDPOINTS, FETCH_MANIFEST, PROVINCE_LIST
 
@@ -84,7 +84,6 @@ DEFAULT_TIMEOUT = 60.0  # seconds per request
 DEFAULT_BACKOFF = 2.0  # first backoff wait, doubled at every retry
 MAX_WAIT = 300.0  # never wait longer than this between attempts; a longer Retry-After stops the run
 MAX_PAGES = 1000  # a pagination that never ends is a portal fault, not a reason to loop
-OFFICIAL_ROOT = PROJECT_ROOT / "data" / "official"  # where SOURCE=dvcqg:PROVINCE keeps its fetches
 LOCAL_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
 # "UBND tỉnh Phú Thọ", "Thành phố Hà Nội": the words before the name proper.
 _NAME_PREFIX = re.compile(r"^(ubnd|uy ban nhan dan)?\s*(tinh|thanh pho|tp\.?)?\s*", re.I)
