@@ -367,6 +367,25 @@ def test_a_unit_run_on_a_new_folder_says_the_others_were_not_built(tmp_path, not
     assert manifest["totals"]["not_built"] == 6 and manifest["totals"]["outdated"] == 0
 
 
+def test_a_run_whose_data_cannot_be_read_leaves_no_empty_period_folder(tmp_path, notebooks_dir, patched, pool,
+                                                                      monkeypatch):
+    """An official source without the period's responses stops the run before anything is made:
+    no reports/<period>/ is left behind (one that existed before is kept)."""
+    def no_responses(*args, **kwargs):
+        raise ChisoError("official:x: no responses for 2026-Q2")
+
+    monkeypatch.setattr("chiso.report.data.build_report_data", no_responses)
+    request = ReportRequest(year=2026, quarter=2, out=tmp_path)
+    with pytest.raises(ChisoError, match="no responses"):
+        build_reports(request, notebooks_dir=notebooks_dir, renderer=RENDERER, progress=False, pool=pool)
+    assert not request.folder.root.exists()
+    request.folder.root.mkdir(parents=True)
+    (request.folder.root / "keep.txt").write_text("an earlier run", encoding="utf-8")
+    with pytest.raises(ChisoError):
+        build_reports(request, notebooks_dir=notebooks_dir, renderer=RENDERER, progress=False, pool=pool)
+    assert (request.folder.root / "keep.txt").is_file()
+
+
 def test_a_full_disk_still_gives_the_manifest_and_the_summary(tmp_path, notebooks_dir, patched, pool, monkeypatch):
     def disk_full(rd, path):
         raise OutputError(f"{path}: cannot write (No space left on device)")

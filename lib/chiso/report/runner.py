@@ -98,6 +98,7 @@ def build_reports(
         if not path.is_file():
             raise ChisoError(f"{path}: report notebook not found")
     folder = request.folder
+    new_folder = not folder.root.exists()
     try:
         folder.root.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -108,11 +109,16 @@ def build_reports(
             workers = min(request.workers, len(request.units) + 1) if request.units else request.workers
             # Workers start now, to warm up while the index is computed.
             pool = stack.enter_context(WarmPool(workers, renderers=[renderer]))
-        report_data = build_report_data(
-            request.source, request.period, methodology, folder.root,
-            scale=request.scale, edition=request.edition, geo=request.geo, generated_at=request.generated_at,
-            dossiers=request.dossiers,
-        )
+        try:
+            report_data = build_report_data(
+                request.source, request.period, methodology, folder.root,
+                scale=request.scale, edition=request.edition, geo=request.geo, generated_at=request.generated_at,
+                dossiers=request.dossiers,
+            )
+        except BaseException:
+            if new_folder:  # nothing was made: leave no empty period folder behind
+                shutil.rmtree(folder.root, ignore_errors=True)
+            raise
         data_seconds = time.perf_counter() - clock
         plan = plan_tasks(request, report_data, methodology, folder, notebooks, renderer)
         clock = time.perf_counter()
