@@ -3,7 +3,7 @@ reproduces the published points, faults are retried or stop with one line, a re-
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
@@ -14,6 +14,7 @@ from chiso.methodology import load_methodology
 from chiso.period import Period
 from chiso.report.data import trend_periods
 from chiso.sources.fetch import (
+    UNAVAILABLE_NAME,
     FetchError,
     PortalClient,
     check_period_available,
@@ -253,12 +254,23 @@ def test_dvcqg_source_fetches_what_the_report_needs(server, waits, tmp_path, cap
         folder = fetch_for_report("Phú Thọ", trend_periods(Period.parse("2026-Q3")), root=tmp_path, client=client, progress=False)
     assert folder == tmp_path / "phu-tho"
     # the quarter is fetched; earlier quarters the portal has no data for are left out, with a note
-    assert sorted(p.name for p in folder.iterdir()) == ["2026-Q3"]
+    assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == ["2026-Q3"]
     assert "note: 2026-Q2 left out of the trend" in capsys.readouterr().err
+    assert sorted(json.loads((folder / UNAVAILABLE_NAME).read_text(encoding="utf-8"))) == ["2025-Q4", "2026-Q1",
+                                                                                          "2026-Q2"]
     server.requests.clear()
     with client_for(server, waits) as client:
         fetch_for_report("phu tho", trend_periods(Period.parse("2026-Q3")), root=tmp_path, client=client, progress=False)
     assert [e for e, _ in server.requests].count("transparency") == 0  # the quarter is complete: not asked again
+    # nor the earlier quarters the portal could not give, for a day; then they are asked again
+    assert server.requests == []
+    assert "note: 2026-Q2 left out of the trend: the portal could not give it at" in capsys.readouterr().err
+    recorded = json.loads((folder / UNAVAILABLE_NAME).read_text(encoding="utf-8"))
+    later = datetime.fromisoformat(recorded["2026-Q2"]["asked_at"]) + timedelta(hours=25)
+    with client_for(server, waits) as client:
+        fetch_for_report("phu tho", trend_periods(Period.parse("2026-Q3")), root=tmp_path, client=client,
+                         progress=False, now=later)
+    assert {e for e, _ in server.requests} and sorted(p.name for p in folder.iterdir() if p.is_dir()) == ["2026-Q3"]
 
 
 def test_dvcqg_source_in_chiso_report(server, tmp_path, monkeypatch):

@@ -43,7 +43,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 from zoneinfo import ZoneInfo
@@ -55,6 +55,7 @@ from tqdm import tqdm
 from chiso import __version__
 from chiso.errors import ChisoError
 from chiso.formatting import fold_diacritics
+from chiso.outputs import write_text
 from chiso.paths import OFFICIAL_ROOT
 from chiso.period import Period
 from chiso.sources.official import ENDPOINTS, FETCH_MANIFEST, PROVINCE_LIST
@@ -85,6 +86,9 @@ DEFAULT_BACKOFF = 2.0  # first backoff wait, doubled at every retry
 MAX_WAIT = 300.0  # never wait longer than this between attempts; a longer Retry-After stops the run
 MAX_PAGES = 1000  # a pagination that never ends is a portal fault, not a reason to loop
 LOCAL_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
+# SOURCE=dvcqg: an earlier period the portal could not give is not asked for again this soon.
+UNAVAILABLE_NAME = "unavailable.json"
+ASK_AGAIN_AFTER = timedelta(hours=24)
 # "UBND tỉnh Phú Thọ", "Thành phố Hà Nội": the words before the name proper.
 _NAME_PREFIX = re.compile(r"^(ubnd|uy ban nhan dan)?\s*(tinh|thanh pho|tp\.?)?\s*", re.I)
 
@@ -461,32 +465,72 @@ def fetch_for_report(province: str, periods: list[Period], root: Path | None = N
     date plays no part: the portal's responses of a period are as of when they are fetched.
 
     The reported period must be fetched; an earlier one that the portal cannot give is
-    left out of the trend with a one-line note.
+    left out of the trend with a one-line note, and recorded in ``unavailable.json`` so that
+    the runs of the next :data:`ASK_AGAIN_AFTER` do not ask the portal again.
     """
     if not province.strip():
         raise ChisoError("source 'dvcqg:' needs a province: dvcqg:NAME, dvcqg:CODE or dvcqg:DEPARTMENT_ID")
     folder = Path(root or OFFICIAL_ROOT) / province_slug(province)
     *earlier, period = [p.whole for p in periods]
     check_period_available(period, now)
+    asked_at = (now or datetime.now(LOCAL_TIME)).replace(tzinfo=None)
+    unavailable = _read_unavailable(folder)
     own_client = client is None
     client = client or PortalClient()
     try:
         for p in [*earlier, period]:
             if _complete(folder / p.code):
                 continue
+            refused = unavailable.get(p.code)
+            if p != period and refused and asked_at < datetime.fromisoformat(refused["asked_at"]) + ASK_AGAIN_AFTER:
+                print(f"note: {p.code} left out of the trend: the portal could not give it at {refused['asked_at']} "
+                      f"({refused['error']}); asked again from {datetime.fromisoformat(refused['asked_at']) + ASK_AGAIN_AFTER:%Y-%m-%d %H:%M} "
+                      f"(or delete {folder / UNAVAILABLE_NAME})", file=sys.stderr)
+                continue
             try:
                 print(fetch_official(province, p, folder, client, progress, now).summary(), file=sys.stderr)
+                unavailable.pop(p.code, None)
             except ChisoError as exc:
                 if p == period:
                     raise
                 # An earlier period the portal cannot give must not stop the report, nor be
                 # read half-fetched as part of the trend.
                 shutil.rmtree(folder / p.code, ignore_errors=True)
+                unavailable[p.code] = {"asked_at": asked_at.isoformat(timespec="seconds"), "error": str(exc)}
                 print(f"note: {p.code} left out of the trend: {exc}", file=sys.stderr)
     finally:
         if own_client:
             client.close()
+        _write_unavailable(folder, unavailable)
     return folder
+
+
+def _read_unavailable(folder: Path) -> dict[str, dict]:
+    """The earlier periods the portal could not give, and when it was asked (unavailable.json)."""
+    try:
+        recorded = json.loads((folder / UNAVAILABLE_NAME).read_text(encoding="utf-8"))
+        return {code: entry for code, entry in recorded.items()
+                if isinstance(entry, dict) and isinstance(entry.get("asked_at"), str)
+                and isinstance(entry.get("error"), str) and _is_datetime(entry["asked_at"])}
+    except (OSError, ValueError, AttributeError):
+        return {}  # missing or damaged: ask the portal again
+
+
+def _is_datetime(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _write_unavailable(folder: Path, unavailable: dict[str, dict]) -> None:
+    path = folder / UNAVAILABLE_NAME
+    if unavailable:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_text(path, json.dumps(unavailable, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _complete(folder: Path) -> bool:
