@@ -11,7 +11,7 @@ from chiso.errors import ChisoError, InputError
 from chiso.period import Period
 from chiso.report.data import build_report_data, trend_periods
 from chiso.report.request import ReportRequest
-from chiso.report.text import cutoff_text
+from chiso.report.text import cutoff_text, outlook_line
 from chiso.results import ResultsStore
 
 SCALE = "0.005"
@@ -78,6 +78,12 @@ def test_month_report_and_self_assessment(tmp_path, store):
     assert as_of.meta["as_of"] == "15/12/2026" and as_of.meta["period_end"] == "15/12/2026"
     assert cutoff_text(as_of.meta) == "hết ngày 15/12/2026 (tự đánh giá; kỳ kết thúc ngày 31/12/2026)"
     assert "tính đến 15/12/2026" in as_of.meta["period_label"]
+    # computed from the sample's dossiers cut at the date (not the sample's whole-quarter official
+    # responses), so each report says what can still move before the period ends
+    assert as_of.meta["source_label"] == "Dữ liệu mẫu (hư cấu), tính theo dữ liệu hồ sơ"
+    assert as_of.outlook is not None and as_of.outlook["max_drop"].gt(0).any()
+    unit = as_of.outlook.loc[as_of.outlook["max_drop"].gt(0), "unit"].iloc[0]
+    assert "có thể giảm tối đa" in outlook_line(as_of, unit)
 
 
 def test_official_month_and_year_responses_are_read_alike(tmp_path, reference_dir):

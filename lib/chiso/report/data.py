@@ -245,7 +245,12 @@ def build_report_data(
     paired = _paired_folder(kind, dossiers)
     if kind == "sample":
         paired = _sample_folder(scale, period.year)
-        kind, location = "official", _sample_official(paired, period.year)
+        if period.as_of is None:
+            kind, location = "official", _sample_official(paired, period.year)
+        else:
+            # A self-assessment is the province's own count, cut at the date: the sample's
+            # official responses are of whole periods (a real fetch is as of its own day).
+            kind, location, paired = "dossiers", paired, None
     data, to_official = None, None
     if kind == "official":
         try:
