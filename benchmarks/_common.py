@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from chiso.paths import BENCH_ROOT as BENCH_DIR
+from chiso.paths import BENCH_ROOT
 YEAR, SEED = 2026, 766
 
 

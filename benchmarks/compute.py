@@ -34,7 +34,8 @@ import os
 import resource
 import time
 
-from _common import (BENCH_DIR, YEAR, load_average, period_name, print_result, quarter_parser, run_child, verdict,
+from chiso.paths import BENCH_ROOT
+from _common import (YEAR, load_average, period_name, print_result, quarter_parser, run_child, verdict,
                      write_export)
 
 TARGETS = {"generate_s": 60.0, "generate_gb": 6.0, "load_compute_s": 10.0, "load_compute_gb": 3.0, "vs_duckdb": 3.0}
@@ -119,7 +120,7 @@ FROM timed GROUP BY MaDonVi ORDER BY MaDonVi
 
 def _sample(quarter: int):
     """The folder of the quarter's full-scale export."""
-    return BENCH_DIR / f"sample-full-{period_name(quarter)}"
+    return BENCH_ROOT / f"sample-full-{period_name(quarter)}"
 
 
 def _generate(quarter: int) -> dict:

@@ -45,7 +45,7 @@ from chiso.report.data import build_report_data, load_report_data
 from chiso.sources.geo import geometry_summary, geometry_table, load_geometry
 from chiso.sources.sample_geo import sample_features, sample_geometry
 
-BENCH_DIR = BENCH_ROOT / "maps"
+MAPS_DIR = BENCH_ROOT / "maps"
 WORKERS = 2
 TARGET_SECONDS = 10.0
 
@@ -124,7 +124,7 @@ def main() -> None:
                         help="communes whose whole report is timed with and without its locator map")
     args = parser.parse_args()
 
-    run = BENCH_DIR / "run"
+    run = MAPS_DIR / "run"
     if not (run / "_data" / "meta.json").is_file():
         print("building the small sample's report data (once) ...", flush=True)
         build_report_data("sample", "2026-Q2", "qd766-2022", run)
@@ -135,7 +135,7 @@ def main() -> None:
     maps = {}
     seconds, geometry = best(args.repeat, lambda: sample_geometry(units))
     maps["sample map (generated)"] = (seconds, geometry)
-    path = dense_file(units, BENCH_DIR / "dense.geojson", args.vertices)
+    path = dense_file(units, MAPS_DIR / "dense.geojson", args.vertices)
     seconds, geometry = best(args.repeat, lambda: load_geometry(path, units))
     maps[f"dense GeoJSON ({path.stat().st_size / 1e6:.1f} MB)"] = (seconds, geometry)
 
@@ -172,7 +172,7 @@ def commune_reports(data_dir: Path, units: list[str]) -> float:
     import chiso.report.engines
     from chiso.report.runner import NOTEBOOKS_DIR, UNIT_NOTEBOOK
 
-    root = BENCH_DIR / "interleaved"
+    root = MAPS_DIR / "interleaved"
     shutil.rmtree(root, ignore_errors=True)
     copies = {label: root / label / "_data" for label in ("with", "without")}
     for folder in copies.values():

@@ -24,13 +24,14 @@ import os
 import resource
 import time
 
-from _common import BENCH_DIR, load_average, period_name, print_result, quarter_parser, run_child, verdict, write_export
+from chiso.paths import BENCH_ROOT
+from _common import load_average, period_name, print_result, quarter_parser, run_child, verdict, write_export
 
 TARGETS = {"load_s": 20.0, "load_gb": 4.0}
 
 
 def _folder(quarter: int):
-    return BENCH_DIR / f"sync-full-{period_name(quarter)}"
+    return BENCH_ROOT / f"sync-full-{period_name(quarter)}"
 
 
 def _generate(quarter: int) -> dict:
