@@ -40,9 +40,12 @@ def test_first_sheet_says_what_the_book_is(books):
     for book in (officials, units):
         assert book.sheetnames[0] == "Thông tin"
         text = "\n".join(str(c) for row in sheet_rows(book["Thông tin"]) for c in row if c)
-        for expected in ("internal, NĐ 13/2023 personal data", "Năm 2026", "hết ngày 31/12/2026", "f" * 64,
+        for expected in ("TÀI LIỆU NỘI BỘ: chứa mã cán bộ là dữ liệu cá nhân theo Nghị định 13/2023/NĐ-CP",
+                         "Năm 2026", "hết ngày 31/12/2026", "f" * 64,
                          "qd766-2022", "Tính từ dữ liệu hồ sơ", "chiso report --period 2026"):
             assert expected in text, expected
+    # the officials' table comes right after it, then one sheet of evidence per count, named in Vietnamese
+    assert officials.sheetnames[:3] == ["Thông tin", "Cán bộ", "Bước quá hạn"]
 
 
 def test_officials_counts_link_to_the_dossiers_behind_them(books):

@@ -382,7 +382,9 @@ def test_compute_scores_adds_names_levels_and_points(methodology):
         "Sở Tư pháp", "department", 0.8, 16.0, 20.0)
     average = row(scored, "S1", "2.2")
     assert average["ratio"] == pytest.approx(4.75 / 4) and average["points"] == 0.0
-    assert set(scored["status"]) <= {"ok", "no_data", "not_applicable"}
+    assert average["status"] == "not_scored"  # analysis only: the methodology's rule for 2.2
+    others = scored[scored["indicator"] != "2.2"]
+    assert set(others["status"]) <= {"ok", "no_data", "not_applicable"}
     assert list(scored.columns[:6]) == ["unit", "unit_name", "level", "indicator", "numerator", "denominator"]
 
 

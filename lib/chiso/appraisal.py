@@ -83,14 +83,14 @@ class Measure:
 
 
 MEASURES = (
-    Measure("handled", "Hồ sơ đã xử lý", "HS da xu ly", ()),
-    Measure("late_steps", "Bước hoàn thành sau hạn bước", "Buoc qua han", ("hoso_su_kien.HanBuoc",),
+    Measure("handled", "Hồ sơ đã xử lý", "Hồ sơ đã xử lý", ()),
+    Measure("late_steps", "Bước hoàn thành sau hạn bước", "Bước quá hạn", ("hoso_su_kien.HanBuoc",),
             "step_deadlines"),
-    Measure("supplements", "Hồ sơ yêu cầu bổ sung quá 01 lần", "Bo sung qua 1 lan", (), "supplements"),
-    Measure("pauses", "Tạm dừng không đúng lý do cho phép", "Tam dung sai", ("hoso_su_kien.BuocXuLy",), "pauses"),
-    Measure("returns", "Từ chối, trả lại hồ sơ", "Tu choi tra lai", (), "returns"),
-    Measure("overdue_held", "Hồ sơ quá hạn khi cán bộ đang giữ", "Qua han khi giu", (), "step_deadlines"),
-    Measure("staff_pakn", "PAKN về cán bộ (hồ sơ đã xử lý)", "PAKN ve can bo", ("pakn.PhanLoai", "pakn.MaHoSo")),
+    Measure("supplements", "Hồ sơ yêu cầu bổ sung quá 01 lần", "Bổ sung quá 1 lần", (), "supplements"),
+    Measure("pauses", "Tạm dừng không đúng lý do cho phép", "Tạm dừng sai", ("hoso_su_kien.BuocXuLy",), "pauses"),
+    Measure("returns", "Từ chối, trả lại hồ sơ", "Từ chối - trả lại", (), "returns"),
+    Measure("overdue_held", "Hồ sơ quá hạn khi cán bộ đang giữ", "Quá hạn khi giữ", (), "step_deadlines"),
+    Measure("staff_pakn", "PAKN về cán bộ (hồ sơ đã xử lý)", "PAKN về cán bộ", ("pakn.PhanLoai", "pakn.MaHoSo")),
 )
 MEASURE = {m.key: m for m in MEASURES}
 # "Steps taken" is the sum of the handled rows' steps, shown beside "dossiers handled".

@@ -62,7 +62,7 @@ from chiso.indicators.timeline import dossier_outcomes
 from chiso.methodology import Methodology
 from chiso.period import Period
 from chiso.scoring import score_indicators
-from chiso.status import NO_DATA, NOT_APPLICABLE, OK
+from chiso.status import NO_DATA, NOT_APPLICABLE, NOT_SCORED, OK
 from chiso.workdays import WorkingCalendar
 
 __all__ = ["INDICATORS", "compute_indicators", "compute_scores", "dossier_outcomes", "late_pakn"]
@@ -169,11 +169,14 @@ def compute_scores(data, period: Period, methodology: Methodology,
     Adds ``ratio``, ``points``, ``max_points`` and ``points_lost``. A row with status
     "not_applicable" (4.5 for a unit with no commune under it) is scored by the
     methodology's not-applicable setting (see :func:`chiso.scoring.score_indicators`).
+    A computed row of a sub-indicator the methodology does not score (rule not_scored:
+    2.2 in QĐ 766) gets the status "not_scored", as in ``score-official``.
     """
     table = compute_indicators(data, period, methodology, calendar)
     units = data.units[["unit", "name", "level"]].rename(columns={"name": "unit_name"})
     table = table.merge(units, on="unit", how="left")
     scored = score_indicators(table, methodology, level_column="level")
+    scored.loc[scored["indicator"].isin(methodology.unscored_codes) & scored["status"].eq(OK), "status"] = NOT_SCORED
     first = ["unit", "unit_name", "level", "indicator", "numerator", "denominator", "ratio", "points",
              "max_points", "points_lost", "status", "note"]
     return scored[first + [c for c in scored.columns if c not in first]]

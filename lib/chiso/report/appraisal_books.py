@@ -39,7 +39,7 @@ from chiso.report.text import SAMPLE_BANNER, cutoff_text
 
 OFFICIALS_BOOK = "danh-gia-can-bo.xlsx"
 UNITS_BOOK = "danh-gia-don-vi.xlsx"
-INTERNAL_NOTICE = ("TÀI LIỆU NỘI BỘ — internal, NĐ 13/2023 personal data: chứa mã cán bộ là dữ liệu cá nhân theo "
+INTERNAL_NOTICE = ("TÀI LIỆU NỘI BỘ: chứa mã cán bộ là dữ liệu cá nhân theo "
                    "Nghị định 13/2023/NĐ-CP về bảo vệ dữ liệu cá nhân; chỉ dùng cho đánh giá, xếp loại; "
                    "không công bố, không đăng tải, không gửi ra ngoài cơ quan.")
 # The plan's rules, in order, and the counts that measure each (params/appraisal.yaml words them).
@@ -149,8 +149,8 @@ def write_officials_book(rd: ReportData, path: Path) -> Path:
     parts = [rd.period, *appraisal["parts"]]
     names = rd.units.set_index("unit")["name"]
     with _Book(path, rd, "Bằng chứng đánh giá cán bộ theo Bộ chỉ số (từng cán bộ, từng đơn vị)") as book:
+        sheet = book.sheet("Cán bộ")  # right after the info sheet; filled once the evidence rows are known
         evidence_rows = _write_evidence_sheets(book, rd.appraisal_evidence)
-        sheet = book.sheet("Cán bộ")
         columns = [(STEPS, STEPS_HEADER) if key == STEPS else (key, MEASURE[key].header)
                    for key in ["handled", STEPS, *[m.key for m in MEASURES[1:]]]]
         sheet.merge_range(1, 0, 2, 0, "Mã cán bộ", book.header)
