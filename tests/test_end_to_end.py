@@ -156,6 +156,6 @@ def test_appraisal_evidence_only_in_the_internal_tree(runs):
     for name in ("danh-gia-can-bo.xlsx", "danh-gia-don-vi.xlsx"):
         assert (internal / name).is_file() and not list(public.rglob(name)), name
         first = openpyxl.load_workbook(internal / name, read_only=True).worksheets[0]
-        assert "NĐ 13/2023" in " ".join(str(c) for row in first.iter_rows(values_only=True) for c in row if c)
+        assert "Nghị định 13/2023/NĐ-CP" in " ".join(str(c) for row in first.iter_rows(values_only=True) for c in row if c)
     assert leaked(texts[internal / "danh-gia-can-bo.xlsx"], officials)  # the officials are in it, internally
     assert not list(public.rglob("appraisal_*.parquet"))
