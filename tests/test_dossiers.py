@@ -335,6 +335,26 @@ def test_every_set_aside_reason(tmp_path):
     assert by_reason.set_index(["table", "reason"])["rows"][("hoso", reasons.DUPLICATE_KEY)] == 2
 
 
+@pytest.mark.parametrize("parquet", [False, True])
+def test_a_negative_or_infinite_fee_is_set_aside(tmp_path, parquet):
+    """A fee is an amount: negative is impossible, and "1e400"/"inf" are no numbers (a float
+    column of a Parquet file may hold ±inf too); 0 and blank are kept (R7 reads both)."""
+    fees = [0.0, None, -5000.0, float("inf"), 1500.5]
+    folder = write_folder(tmp_path / "d", hoso=None)
+    frame = pd.DataFrame({"MaHoSo": [f"A{n}" for n in range(1, 6)], "MaTTHC": "1.001", "MaDonVi": "H44.01",
+                          "KenhNop": 2, "NgayTiepNhan": "2026-04-03 08:00", "PhiLePhi": fees})
+    if parquet:
+        frame.to_parquet(folder / "hoso.parquet", index=False)
+    else:
+        text = frame.assign(PhiLePhi=["0", "", "-5000", "1e400", "1500.5"]).to_csv(index=False)
+        (folder / "hoso.csv").write_text(text, encoding="utf-8")
+    data = load_dossiers(folder)
+    assert set_aside_rows(data, "hoso") == [(3, "PhiLePhi", reasons.NEGATIVE_AMOUNT),
+                                            (4, "PhiLePhi", reasons.NOT_A_NUMBER)]
+    assert data.hoso["MaHoSo"].tolist() == ["A1", "A2", "A5"]
+    assert_balanced(data)
+
+
 def test_first_failure_wins_one_entry_per_row(tmp_path):
     hoso = "MaHoSo,MaTTHC,MaDonVi,KenhNop,NgayTiepNhan\nA1,9.999,H44.77,7,hôm qua\nA2,1.001,H44.01,1,2026-04-03\n"
     # (events of A2 only: an events table with no rows is an error since spec §5 R11)

@@ -37,6 +37,8 @@ HOSTILE = {
              "A3,1.001,H44.01,1,2026-04-31,,,\n"                  # unparseable_date
              "A4,1.001,H44.01,1,2026-04-03,,có lẽ,\n"             # not_yes_no
              "A5,1.001,H44.01,1,2026-04-03,,,50.000đ\n"           # not_a_number
+             "A14,1.001,H44.01,1,2026-04-03,,,-5000\n"            # negative_amount
+             "A15,1.001,H44.01,1,2026-04-03,,,1e400\n"            # not_a_number (infinite)
              "A6,1.001,H44.77,1,2026-04-03,,,\n"                  # unknown_unit
              "A7,1.001,H44.98,1,2026-04-03,,,\n"                  # unit_set_aside
              "A8,9.999,H44.01,1,2026-04-03,,,\n"                  # unknown_procedure

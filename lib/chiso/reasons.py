@@ -73,6 +73,7 @@ IDENTICAL_COPY = _reason("identical_copy", "trùng hệt một dòng trước", 
 # --- implausible values and events (docs/methodology.md §5 R5, R11)
 AFTER_EXPORT = _reason("after_export_date", "ngày sau ngày xuất dữ liệu", "date after the export date")
 IN_THE_FUTURE = _reason("in_the_future", "ngày trong tương lai", "date in the future")
+NEGATIVE_AMOUNT = _reason("negative_amount", "số âm ở cột {column} (không thể có)", "negative value of {column}")
 DUE_BEFORE_RECEPTION = _reason("due_before_reception", "hạn trả trước ngày tiếp nhận", "due date before reception")
 HANDLED_BEFORE_RECEIVED = _reason("handled_before_received", "xử lý xong trước ngày tiếp nhận",
                                   "handled before received")

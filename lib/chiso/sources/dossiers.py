@@ -194,6 +194,7 @@ class ColumnSpec:
     dtype: str = "string"
     extra_true: tuple[str, ...] = ()
     past: bool = False  # the date of something that happened: not after the export date
+    non_negative: bool = False  # an amount: a negative value is set aside
 
     def enum_lookup(self) -> dict[str, Any]:
         """Folded label -> value, for the allowed values and their aliases."""
@@ -255,7 +256,7 @@ def load_contract(path: str | Path | None = None) -> Contract:
                 value_aliases=dict(spec.get("value_aliases", {})),
                 default=spec.get("default"), dtype=spec.get("dtype", "string"),
                 extra_true=tuple(_yes_no_key(str(v)) for v in spec.get("extra_true", ())),
-                past=bool(spec.get("past", False)),
+                past=bool(spec.get("past", False)), non_negative=bool(spec.get("non_negative", False)),
             )
         references = dict(table.get("references", {}))
         for column, target in references.items():
@@ -698,12 +699,12 @@ def _decode_number(raw: pa.ChunkedArray, contract: Contract) -> _Decoded:
     if pa.types.is_integer(raw.type) or pa.types.is_floating(raw.type) or pa.types.is_decimal(raw.type):
         values = pc.cast(raw, pa.float64()).to_numpy()
         blank = np.isnan(values)
-        return _Decoded(values, blank, np.zeros(len(values), bool), reasons.NOT_A_NUMBER)
+        return _Decoded(values, blank, np.isinf(values), reasons.NOT_A_NUMBER)
     codes, distinct = _factorize(raw)
     texts = pd.Series([_token(v) for v in distinct.to_pylist()], dtype=object)
     blank = texts.isna() | texts.isin(contract.blank_values)
     numbers = pd.to_numeric(texts.where(~blank), errors="coerce").astype(float)
-    bad = ~blank & numbers.isna()
+    bad = ~blank & ~np.isfinite(numbers)  # unreadable, or infinite ("1e400", "inf")
     return _Decoded(_per_row(numbers.to_numpy(), codes, np.nan, float), _per_row(blank.to_numpy(), codes, True, bool),
                     _per_row(bad.to_numpy(), codes, False, bool), reasons.NOT_A_NUMBER)
 
@@ -797,6 +798,8 @@ class _Rows:
             self.set_aside(decoded.bad, name, decoded.reason)
             if column.required:
                 self.set_aside(decoded.blank, name, reasons.BLANK_REQUIRED)
+            if column.non_negative:
+                self.set_aside(np.asarray(decoded.values < 0, dtype=bool), name, reasons.NEGATIVE_AMOUNT)
 
     def set_aside(self, rows: np.ndarray, column: str, reason: str | None, detail: str | None = None) -> None:
         """Set these rows aside for ``reason`` (a code of :mod:`chiso.reasons`, with its ``detail``)
