@@ -8,7 +8,8 @@ from chiso.indicators import compute_scores
 from chiso.methodology import load_methodology
 from chiso.report.appraisal_books import (OFFICIALS_BOOK, UNITS_BOOK, head_of_unit_blocks, write_officials_book,
                                           write_units_book)
-from chiso.report.data import appraisal_tables, assemble_report_data
+from chiso.report.data import assemble_report_data
+from chiso.report.source_data import appraisal_tables
 from test_appraisal import YEAR, dataset
 
 METHODOLOGY = load_methodology("qd766-2022")

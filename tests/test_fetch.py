@@ -12,7 +12,7 @@ from chiso.cli import main
 from chiso.errors import ChisoError, InputError
 from chiso.methodology import load_methodology
 from chiso.period import Period
-from chiso.report.data import trend_periods
+from chiso.report.source_data import trend_periods
 from chiso.sources.fetch import (
     UNAVAILABLE_NAME,
     FetchError,

@@ -9,7 +9,8 @@ import pytest
 
 from chiso.errors import ChisoError, InputError
 from chiso.period import Period
-from chiso.report.data import build_report_data, trend_periods
+from chiso.report.data import build_report_data
+from chiso.report.source_data import trend_periods
 from chiso.report.request import ReportRequest
 from chiso.report.text import cutoff_text, outlook_line
 from chiso.results import ResultsStore

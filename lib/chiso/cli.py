@@ -309,7 +309,7 @@ def _report(args) -> int:
     from chiso.report.runner import run_report
 
     if args.source.startswith("dvcqg:"):
-        from chiso.report.data import trend_periods
+        from chiso.report.source_data import trend_periods
         from chiso.report.request import ReportRequest
         from chiso.sources.fetch import fetch_for_report
 

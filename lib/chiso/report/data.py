@@ -28,7 +28,7 @@ never computes an indicator itself. Tables (all long, one row per period and uni
   and dossier counts); internal edition: ``reconciliation_dossiers`` (the dossiers behind
   the differences). Units keep the official codes;
 - internal edition only: ``overdue``, ``supplements``, ``pauses``, ``late_pakn``
-  (dossier drill-down, see :func:`_drilldown`) and ``set_aside`` (the rows set aside,
+  (dossier drill-down, see :func:`chiso.report.source_data.drilldown_tables`) and ``set_aside`` (the rows set aside,
   with their raw values). The loader reads every column of the export, but in the public
   edition no officials' codes (MaCanBo), dossier-level rows or personal data reach
   ReportData, ``_data`` or any report (tests/test_end_to_end.py checks the outputs).
@@ -43,10 +43,10 @@ The reported period's rows carry its key (``2026-Q3``, ``2026``, ``2026-Q4-den-2
 ``meta`` states the period, its start and its cut-off (``period_end``, ``cutoff``).
 
 Period coverage (trend, change since the previous period): the period asked for and,
-where data exists, the comparable periods before it (:func:`trend_periods`: the three
+where data exists, the comparable periods before it (:func:`chiso.report.source_data.trend_periods`: the three
 months / quarters / years before it; for a year also its quarters) — from the same dossier
 data (a period is covered when at least half as many dossiers were received in it as in the
-reported period, per part for a year's quarters, see :data:`MIN_TREND_SHARE`), or from the
+reported period, per part for a year's quarters, see :data:`chiso.report.source_data.MIN_TREND_SHARE`), or from the
 official folder's per-period subfolders (``2026-08/``, ``2026-Q2/``, ``2026/``: month,
 quarter and year responses are read the same way). Each covered period is computed once
 and kept in the results store (:mod:`chiso.results`): the next report that shows it reads it.
@@ -64,7 +64,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import sys
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -76,12 +75,26 @@ import pandas as pd
 
 from chiso import __version__
 from chiso import formatting as fmt
-from chiso.errors import ChisoError, InputError
+from chiso.errors import ChisoError
 from chiso.methodology import Methodology, load_methodology
 from chiso.outputs import replacing, write_text
-from chiso.paths import DATA_DIR_NAME, META_NAME, SAMPLE_SEED, sample_folder
+from chiso.paths import DATA_DIR_NAME, META_NAME
 from chiso.period import Period
 from chiso import status
+from chiso.report.source_data import (
+    PeriodMissing,
+    appraisal_tables,
+    computed_periods,
+    drilldown_tables,
+    generated_sample,
+    input_quality_tables,
+    official_periods,
+    paired_folder,
+    parse_source,
+    reconciliation_tables,
+    sample_official,
+    with_official_units,
+)
 from chiso.results import ResultsStore
 from chiso.scoring import group_scores, numerator_to_full, unit_scores
 from chiso.sources.geo import Geometry, geometry_summary, geometry_table, resolve_geometry
@@ -105,13 +118,6 @@ INTERNAL_TABLES = ("overdue", "supplements", "pauses", "late_pakn", "set_aside",
 # Both sources in one run: the figures side by side and the classes of their differences (counts only).
 RECONCILIATION_TABLES = ("reconciliation", "reconciliation_units")
 MAP_TABLES = ("geometry",)
-# A report's trend: the period and up to three comparable periods before it.
-TREND_PERIODS = 4
-# An earlier quarter of dossier data counts as covered when at least half as many
-# dossiers were received in it as in the reported quarter. An export that starts later
-# still holds the few older dossiers that were open when it starts: their quarter is
-# not covered, and scoring it would show a meaningless trend.
-MIN_TREND_SHARE = 0.5
 LOCAL_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
 ONLINE_BLOCK_NAME = "Cung cấp dịch vụ công trực tuyến (3.1–3.3, điểm chính thức của khối)"
 SOURCE_LABELS = {
@@ -239,14 +245,14 @@ def build_report_data(
     if not isinstance(period, Period):
         period = Period.parse(period)
     store = store or ResultsStore.default()
-    kind, location = _parse_source(source)
+    kind, location = parse_source(source)
     extra_tables: dict[str, pd.DataFrame] = {}  # input quality; drill-down (internal edition)
     notes: list[str] = []
-    paired = _paired_folder(kind, dossiers)
+    paired = paired_folder(kind, dossiers)
     if kind == "sample":
-        paired = _sample_folder(scale, period.year)
+        paired = generated_sample(scale, period.year)
         if period.as_of is None:
-            kind, location = "official", _sample_official(paired, period.year)
+            kind, location = "official", sample_official(paired, period.year)
         else:
             # A self-assessment is the province's own count, cut at the date: the sample's
             # official responses are of whole periods (a real fetch is as of its own day).
@@ -254,7 +260,7 @@ def build_report_data(
     data, to_official = None, None
     if kind == "official":
         try:
-            scored, units, fingerprint, province, official_tables, period_folder = _official_periods(
+            scored, units, fingerprint, province, official_tables, period_folder = official_periods(
                 location, period, methodology, store)
             extra_tables.update(official_tables)
         except PeriodMissing as missing:
@@ -263,12 +269,12 @@ def build_report_data(
             notes.append(f"{missing} Điểm kỳ này tính từ dữ liệu hồ sơ của tỉnh, không có đối chiếu.")
             kind, location, paired = "dossiers", paired, None
     if kind == "dossiers":
-        scored, units, fingerprint, province, data = _computed_periods(location, period, methodology, store)
+        scored, units, fingerprint, province, data = computed_periods(location, period, methodology, store)
     elif paired is not None:
         from chiso.sources.dossiers import load_dossiers
 
         data = load_dossiers(paired)
-        tables, to_official, more_notes = _reconciliation(data, period_folder, period, methodology, edition)
+        tables, to_official, more_notes = reconciliation_tables(data, period_folder, period, methodology, edition)
         extra_tables.update(tables)
         notes += more_notes
         fingerprint = hashlib.sha256((fingerprint + data.fingerprint).encode()).hexdigest()
@@ -278,12 +284,12 @@ def build_report_data(
         paired_kind = "sample" if data.is_sample else kind
         label = PAIRED_LABELS[paired_kind] if to_official is not None else None
         kind = "sample" if data.is_sample else kind
-        dossier_tables = _input_quality(data, period, methodology, edition)
+        dossier_tables = input_quality_tables(data, period, methodology, edition)
         if edition == "internal":
-            dossier_tables.update(_drilldown(data, period, methodology))
+            dossier_tables.update(drilldown_tables(data, period, methodology))
             appraisal, appraisal_meta = appraisal_tables(data, period, methodology)
             dossier_tables.update(appraisal)
-        extra_tables.update({name: _with_official_units(frame, to_official)
+        extra_tables.update({name: with_official_units(frame, to_official)
                              for name, frame in dossier_tables.items()})
         if period.as_of is not None and to_official is None:
             from chiso.outlook import still_open
@@ -299,6 +305,12 @@ def build_report_data(
         report_data.meta["appraisal"] = appraisal_meta  # parts and missing inputs, for the workbooks
     write_report_data(report_data, Path(out_dir) / DATA_DIR_NAME)
     return report_data
+
+
+def _chronological(key: str) -> tuple:
+    """Sort key of period keys: by end, a part before the whole that ends with it (2026-Q4, 2026)."""
+    p = Period.parse(key)
+    return (p.end, -p.start.value)
 
 
 def assemble_report_data(
@@ -382,221 +394,6 @@ def assemble_report_data(
     )
 
 
-class PeriodMissing(InputError):
-    """The official folder has no responses for the period asked for."""
-
-
-def _paired_folder(kind: str, dossiers) -> Path | None:
-    """The dossier folder to set beside official results (``--dossiers``), checked."""
-    if dossiers is None:
-        return None
-    if kind != "official":
-        raise ChisoError(f"--dossiers goes with official results (SOURCE=official:DIR or dvcqg:PROVINCE), "
-                         f"not with SOURCE={kind}")
-    folder = Path(dossiers)
-    if not folder.is_dir():
-        raise InputError(f"{folder}: no such folder (--dossiers)")
-    return folder
-
-
-def _sample_official(folder: Path, year: int) -> Path:
-    """The sample's own official results (``official/`` of its folder), written if an older
-    sample lacks them."""
-    from chiso.sources.dossiers import load_dossiers
-    from chiso.sources.dvcqg_writer import periods_within, write_official_from_dossiers
-    from chiso.sources.sample import OFFICIAL_FOLDER
-
-    official = folder / OFFICIAL_FOLDER
-    year_folder = official / str(year)
-    if not year_folder.is_dir():
-        write_official_from_dossiers(load_dossiers(folder), official, periods_within(Period("year", year, 1)),
-                                     sample=True)
-    return official
-
-
-def _reconciliation(data, period_folder: Path, period: Period, methodology: Methodology, edition: str):
-    """The reconciliation tables (units under their official codes), the own -> official code
-    map, and what one side lacks, in Vietnamese."""
-    from chiso.reconcile import explain
-    from chiso.sources.official import load_official
-
-    received = data.hoso["NgayTiepNhan"].between(period.start, period.end)
-    if not received.any():
-        return {}, None, [f"Dữ liệu hồ sơ của tỉnh không có hồ sơ nào tiếp nhận trong {period.label_vi}: "
-                          "không đối chiếu được với Cổng DVCQG."]
-    result = explain(data, load_official([period_folder]), period, methodology)
-    matched = result.units.dropna(subset=["unit", "official_unit"])
-    to_official = dict(zip(matched["unit"], matched["official_unit"]))
-    by_unit = result.by_unit().drop(columns="unit_name")
-    units = result.units.merge(by_unit, on="unit", how="left")
-    counts = [c for c in units.columns if c.startswith("dossiers_") or c in ("differing", "unexplained_indicators")]
-    units[counts] = units[counts].fillna(0).astype(int)
-    units["unexplained"] = units["unexplained"].fillna(0.0)
-    table = _with_official_units(result.table, to_official)
-    tables = {"reconciliation": table.astype({"explanation": "string", "data_quality": "string"}),
-              "reconciliation_units": units.astype({c: "string" for c in
-                                                    ("unit", "official_unit", "name", "official_name", "matched_by")})}
-    if edition == "internal":
-        dossiers = result.dossiers.assign(own_unit=result.dossiers["unit"])
-        tables["reconciliation_dossiers"] = _with_official_units(dossiers, to_official).astype(
-            {c: "string" for c in ("unit", "own_unit", "MaHoSo", "MaTTHC", "class", "detail")})
-    return tables, to_official, [_note_vi(n) for n in result.notes]
-
-
-def _note_vi(note: str) -> str:
-    """chiso.reconcile's notes in Vietnamese (unit names kept as they are)."""
-    for english, vietnamese in _NOTES_VI:
-        note = note.replace(english, vietnamese)
-    return note
-
-
-_NOTES_VI = (
-    ("hoso has no DongBoDVCQG column: dossiers not synced cannot be told apart",
-     "hoso không có cột DongBoDVCQG: không tách được hồ sơ chưa đồng bộ"),
-    ("hoso_su_kien has no NgayDongBo column: status changes synced late cannot be told apart",
-     "hoso_su_kien không có cột NgayDongBo: không tách được trạng thái đồng bộ muộn"),
-    ("unit(s) only in DVCQG:", "đơn vị chỉ có trên Cổng DVCQG:"),
-    ("unit(s) only in the dossier export:", "đơn vị chỉ có trong dữ liệu hồ sơ của tỉnh:"),
-    ("the DVCQG responses are for", "kết quả DVCQG là của kỳ"),
-    (", the dossiers are read for", ", dữ liệu hồ sơ được tính cho kỳ"),
-)
-
-
-def _with_official_units(frame: pd.DataFrame, to_official: dict | None) -> pd.DataFrame:
-    """``frame`` with its ``unit`` column under the official codes (units the portal lacks keep theirs)."""
-    if not to_official or "unit" not in frame:
-        return frame
-    return frame.assign(unit=frame["unit"].map(lambda u: to_official.get(u, u)))
-
-
-def _parse_source(source: str) -> tuple[str, Path | None]:
-    kind, _, location = str(source).partition(":")
-    if kind == "sample" and not location:
-        return kind, None
-    if kind in ("official", "dossiers") and location:
-        folder = Path(location)
-        if not folder.is_dir():
-            raise InputError(f"{folder}: no such folder (source {source!r})")
-        return kind, folder
-    raise ChisoError(f"source {source!r} not understood: expected sample, official:DIR or dossiers:DIR")
-
-
-def _sample_folder(scale: str, year: int) -> Path:
-    """The sample data folder, generated on first use (into a temporary folder, then
-    renamed, so that an interrupted generation never leaves a half-written sample)."""
-    from chiso.sources.sample import write_sample
-
-    folder = sample_folder(scale, year)
-    if not (folder / "_sample.json").is_file():
-        partial = folder.with_name(folder.name + ".partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        try:
-            write_sample(partial, year=year, scale=scale, seed=SAMPLE_SEED, fmt="parquet")
-        except BaseException:
-            shutil.rmtree(partial, ignore_errors=True)
-            raise
-        shutil.rmtree(folder, ignore_errors=True)
-        partial.rename(folder)
-    return folder
-
-
-def trend_periods(period: Period) -> list[Period]:
-    """The comparable periods a report shows besides ``period`` (oldest first), then ``period``:
-    the three months, quarters or years before it (whole periods) and, for a year, its quarters
-    (cut at the as-of date, see :meth:`Period.parts`).
-
-    >>> [p.key for p in trend_periods(Period.parse("2026-11"))]
-    ['2026-08', '2026-09', '2026-10', '2026-11']
-    >>> [p.key for p in trend_periods(Period.parse("2026", as_of="2026-08-10"))]
-    ['2023', '2024', '2025', '2026-Q1', '2026-Q2', '2026-Q3-den-2026-08-10', '2026-den-2026-08-10']
-    """
-    earlier = [period.whole.previous(n) for n in range(TREND_PERIODS - 1, 0, -1)]
-    return earlier + (period.parts() if period.kind == "year" else []) + [period]
-
-
-def _chronological(key: str) -> tuple:
-    """Sort key of period keys: by end, a part before the whole that ends with it (2026-Q4, 2026)."""
-    p = Period.parse(key)
-    return (p.end, -p.start.value)
-
-
-def _computed_periods(folder: Path, period: Period, methodology: Methodology, store: ResultsStore):
-    from chiso.indicators import compute_scores
-    from chiso.sources.dossiers import load_dossiers
-
-    data = load_dossiers(folder)
-    received = data.hoso["NgayTiepNhan"]
-    reported = int(received.between(period.start, period.end).sum())
-    parts = len(period.parts()) or 1
-    scored = {}
-    for p in trend_periods(period):
-        count = int(received.between(p.start, p.end).sum())
-        expected = reported / parts if period.contains(p) else reported
-        if p == period or (count > 0 and count >= MIN_TREND_SHARE * expected):
-            scored[p.key] = store.fetch(data.fingerprint, methodology, p,
-                                        lambda p=p: compute_scores(data, p, methodology))
-    units = data.units
-    province = units.loc[units["level"] == "province", "name"]
-    return scored, units, data.fingerprint, (province.iloc[0] if len(province) else None), data
-
-
-def _official_periods(folder: Path, period: Period, methodology: Methodology, store: ResultsStore):
-    """Scores of the period's responses and of the comparable periods' found beside them.
-
-    The responses of a period are the period's own (DVCQG publishes months, quarters and
-    years alike); a cut-off only labels them (the date they were collected up to).
-    """
-    from chiso.report.national import national_ranking
-    from chiso.sources.official import defect_summary, load_official, score_official
-
-    per_period = {}
-    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
-        try:
-            per_period[Period.parse(sub.name).code] = sub
-        except ChisoError:
-            continue  # not a period folder
-    if not per_period:
-        # The six files of one period, directly in the folder.
-        folders = {period: folder}
-    elif period.code in per_period:
-        folders = {p: per_period[p.code] for p in trend_periods(period) if p.code in per_period}
-    else:
-        raise PeriodMissing(
-            f"{folder}: no subfolder for {period.code} (found: {', '.join(sorted(per_period))}); "
-            f"expected one folder per period named like {period.code}"
-        )
-    scored, units, province, national = {}, [], None, {}
-    for p, sub in folders.items():
-        official = load_official([sub])
-        national[p.code] = official.national
-        files = sorted(sub.glob("*.json"))
-        scored[p.key] = store.fetch(_fingerprint(files, sub), methodology, p,
-                                    lambda official=official: score_official(official, methodology))
-        units.append(official.units)
-        province = official.province or province  # the latest period's name, like the units
-    units = pd.concat(units[::-1], ignore_index=True).drop_duplicates("unit")  # latest names win
-    files = sorted(f for sub in folders.values() for f in sub.glob("*.json"))
-    latest = max(folders, key=lambda p: p.start)
-    current = scored[latest.key]
-    checks = defect_summary(current, official)  # the loop's last official is the latest period's
-    if checks:
-        print(f"note: {latest.code}: {checks}; the summary's data section lists them", file=sys.stderr)
-    defects = current.loc[current["defect"].notna(), ["unit", "indicator", "defect"]] \
-        if "defect" in current else pd.DataFrame(columns=["unit", "indicator", "defect"])
-    tables = {"official_defects": defects.reset_index(drop=True)}
-    if national.get(period.code) is not None:
-        tables["national"] = national_ranking(national[period.code], national.get(period.previous().code))
-    return scored, units, _fingerprint(files, folder), province, tables, folders[period]
-
-
-def _fingerprint(files: list[Path], root: Path) -> str:
-    """sha256 over every input file's relative name and bytes (same inputs, same value)."""
-    digest = hashlib.sha256()
-    for f in files:
-        digest.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes())
-    return digest.hexdigest()
-
-
 def _indicator_table(scored: dict[str, pd.DataFrame], methodology: Methodology) -> pd.DataFrame:
     """One row per period, unit and sub-indicator of the methodology, in methodology order.
 
@@ -678,85 +475,6 @@ def _source_note(table: pd.DataFrame, is_block: pd.Series) -> pd.Series:
         bad = table["defect"].notna()
         note[bad] = "Số liệu chính thức không dùng được: " + table.loc[bad, "defect"].astype(str)
     return note
-
-
-def _drilldown(data, period: Period, methodology: Methodology) -> dict[str, pd.DataFrame]:
-    """Internal edition only: the dossiers and PAKN behind lost points, per handling unit.
-
-    - ``overdue``: dossiers in scope not on time (2.1) — unit, MaHoSo, MaTTHC, TenTTHC,
-      BuocXuLy and responsible_official (MaCanBo of the official holding the dossier when
-      it went past its step's or its total deadline), reason, received, due, end;
-    - ``supplements``: dossiers with more than one supplement request — unit, MaHoSo,
-      MaTTHC, TenTTHC, requests;
-    - ``pauses``: dossiers paused (tạm dừng) before their end — unit, MaHoSo, MaTTHC,
-      TenTTHC, paused_days (calendar days), on_time;
-    - ``late_pakn``: PAKN handled late or open past the deadline — unit, MaPAKN,
-      NgayTiepNhan, deadline, NgayXuLyXong, working_days, late_reason.
-    """
-    from chiso.indicators import dossier_outcomes, late_pakn
-
-    outcomes = dossier_outcomes(data, period, methodology)
-    names = data.tthc.drop_duplicates("MaTTHC").set_index("MaTTHC")["TenTTHC"]
-    outcomes = outcomes.assign(unit=outcomes["MaDonVi"], TenTTHC=outcomes["MaTTHC"].map(names))
-    dossier = ["unit", "MaHoSo", "MaTTHC", "TenTTHC"]
-    overdue = outcomes.loc[~outcomes["on_time"], dossier + ["responsible_step", "responsible_official",
-                                                           "overdue_reason", "received", "due", "end"]]
-    overdue = overdue.rename(columns={"responsible_step": "BuocXuLy", "overdue_reason": "reason"})
-    supplements = outcomes.loc[outcomes["supplement_requests"] > 1, dossier + ["supplement_requests"]]
-    pauses = outcomes.loc[outcomes["paused_days"] > 0, dossier + ["paused_days", "on_time"]]
-    if data.pakn is None:
-        late = pd.DataFrame(columns=["unit", "MaPAKN", "NgayTiepNhan", "deadline", "NgayXuLyXong",
-                                     "working_days", "late_reason"])
-    else:
-        late = late_pakn(data, period, methodology).rename(columns={"MaDonVi": "unit"})
-    return {
-        "overdue": overdue.reset_index(drop=True),
-        "supplements": supplements.rename(columns={"supplement_requests": "requests"}).reset_index(drop=True),
-        "pauses": pauses.reset_index(drop=True),
-        "late_pakn": late[["unit", "MaPAKN", "NgayTiepNhan", "deadline", "NgayXuLyXong", "working_days",
-                           "late_reason"]].reset_index(drop=True),
-    }
-
-
-def appraisal_tables(data, period: Period, methodology: Methodology) -> tuple[dict[str, pd.DataFrame], dict]:
-    """Internal edition only: the staff-appraisal evidence (:mod:`chiso.appraisal`) as tables —
-    per official and unit, per unit (wide: ``measure|part`` columns), and the rows behind them
-    (long, with ``measure``) — and what meta says of it (parts, missing inputs)."""
-    from chiso.appraisal import appraise
-
-    result = appraise(data, period, methodology)
-    evidence = pd.concat([rows.assign(measure=key) for key, rows in result.evidence.items()], ignore_index=True)
-    evidence = evidence.drop(columns=[c for c in ("steps", "item") if c in evidence])
-    for column in ("MaCanBo", "unit", "MaHoSo", "MaTTHC", "TenTTHC", "part", "step", "detail", "measure"):
-        evidence[column] = evidence[column].astype("string")
-    evidence["time"] = pd.to_datetime(evidence["time"])
-    tables = {"appraisal_officials": result.table(per_official=True), "appraisal_units": result.table(per_official=False),
-              "appraisal_evidence": evidence}
-    for name in ("appraisal_officials", "appraisal_units"):
-        frame = tables[name]
-        tables[name] = frame.astype({c: "float64" for c in frame.columns if "|" in c})
-    meta = {"parts": [p.key for p in result.parts], "missing": result.missing, "has_officials": result.has_officials}
-    return tables, meta
-
-
-def _input_quality(data, period: Period, methodology: Methodology, edition: str) -> dict[str, pd.DataFrame]:
-    """The loader's data-quality tables: rows read / accepted / set aside per table and per
-    reason (every edition), the counts the rules keep (:func:`chiso.indicators.quality.rule_checks`),
-    the export date beside the period's end (docs/methodology.md §5 R9), and the rows set aside with their
-    values (internal only)."""
-    from chiso.indicators.progress import processing_time_by_procedure
-    from chiso.indicators.quality import rule_checks
-    from chiso.sources.dossiers import quality_by_reason
-
-    tables = {"input_quality": data.quality, "set_aside_reasons": quality_by_reason(data),
-              "rule_checks": rule_checks(data, period, methodology),
-              "export_info": pd.DataFrame({"export_date": [data.export_date], "source": [data.export_date_source],
-                                           "period_end": [period.end]}),
-              "processing_times": processing_time_by_procedure(data, period, methodology).merge(
-                  data.tthc[["MaTTHC", "TenTTHC"]], on="MaTTHC", how="left")}
-    if edition == "internal":
-        tables["set_aside"] = data.set_aside
-    return tables
 
 
 # --------------------------------------------------------------------------- store / load
