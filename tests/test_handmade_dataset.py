@@ -166,10 +166,33 @@ def test_reports_show_the_input_quality(broken_export, tmp_path):
     # spec §5: what the rules counted but kept, and the export date (unknown here, R9)
     assert "Các quy tắc tính đã ghi nhận" in public and "lệ phí để trống" in public
     assert "Ngày xuất dữ liệu: không rõ" in public
+    # and in the header of every report, beside the period (R9)
+    from chiso.report.text import province_header, unit_header
+
+    rd = load_report_data(tmp_path / "public" / "_data")
+    assert "**Ngày xuất dữ liệu:** không rõ" in province_header(rd).markdown
+    assert "**Ngày xuất dữ liệu:** không rõ" in unit_header(rd, "T00.01").markdown
 
     build_report_data(f"dossiers:{broken_export}", "2026-Q2", "qd766-2022", tmp_path / "internal", edition="internal")
     internal = "".join(b.markdown for b in quality.input_quality_blocks(load_report_data(tmp_path / "internal" / "_data")))
     assert "T99\\.999" in internal and "2026\\-13\\-06 08\\:00" in internal
+
+
+def test_every_report_header_shows_an_export_date_before_the_period_end(tmp_path):
+    """R9: the export date is printed beside the period, with a warning when the export was
+    made before the period ended (what happened after it is missing)."""
+    import shutil
+
+    from chiso.report.data import build_report_data
+    from chiso.report.text import province_header, unit_header
+
+    folder = tmp_path / "early-export"
+    shutil.copytree(DATA, folder)
+    (folder / "_metadata.json").write_text('{"export_date": "2026-06-20"}', encoding="utf-8")
+    rd = build_report_data(f"dossiers:{folder}", "2026-Q2", "qd766-2022", tmp_path / "out")
+    for header in (province_header(rd).markdown, unit_header(rd, "T00.01").markdown):
+        assert "**Ngày xuất dữ liệu:** 20/06/2026 (\\_metadata\\.json) **— lưu ý: dữ liệu xuất trước khi kỳ " \
+               "báo cáo kết thúc" in header
 
 
 def test_an_empty_feedback_export_means_no_feedback_not_no_data(tmp_path):

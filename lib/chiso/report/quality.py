@@ -9,6 +9,7 @@ from chiso.report.blocks import ReportBlock, escape_markdown
 from chiso.report.data import ReportData
 from chiso.report.internal_tables import capped
 from chiso.report.tables import heading, table_block
+from chiso.report.text import export_date_text
 
 _TABLE_NAMES = {"donvi": "Đơn vị", "tthc": "Thủ tục hành chính", "tthc_donvi": "Thủ tục theo đơn vị",
                 "hoso": "Hồ sơ", "hoso_su_kien": "Quá trình xử lý hồ sơ", "pakn": "Phản ánh, kiến nghị",
@@ -40,17 +41,9 @@ def _export_and_rule_blocks(rd: ReportData) -> list[ReportBlock]:
     """The export date beside the period (with a warning when before its end, docs/methodology.md §5 R9) and
     what the rules counted but kept (docs/methodology.md §5: later terminal events, blank fees...)."""
     blocks = []
-    info = rd.export_info
-    if info is not None and len(info):
-        exported, end = info["export_date"].iloc[0], info["period_end"].iloc[0]
-        if pd.isna(exported):
-            text = "Ngày xuất dữ liệu: không rõ (các thông tin không ghi ngày được đọc như khi xuất).\n"
-        else:
-            text = f"Ngày xuất dữ liệu: {exported:%d/%m/%Y} ({escape_markdown(str(info['source'].iloc[0]))})."
-            if exported < end.normalize():
-                text += " **Lưu ý: dữ liệu xuất trước khi kỳ báo cáo kết thúc, thiếu những gì xảy ra sau ngày xuất.**"
-            text += "\n"
-        blocks.append(ReportBlock(text))
+    exported = export_date_text(rd)
+    if exported:
+        blocks.append(ReportBlock(f"Ngày xuất dữ liệu: {exported}.\n"))
     checks = rd.rule_checks
     if checks is not None and len(checks):
         shown = _said(checks.assign(table=checks["table"].map(lambda t: f"{_TABLE_NAMES.get(t, t)} ({t})")))

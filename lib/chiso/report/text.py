@@ -54,13 +54,34 @@ def cutoff_text(meta: dict) -> str:
     return text
 
 
+def export_date_text(rd: ReportData) -> str | None:
+    """Dossier sources: the export date beside the period, with a warning when it is before
+    the period's end (docs/methodology.md §5 R9), as markdown; None for official sources.
+
+    >>> export_date_text(rd)  # doctest: +SKIP
+    '30/06/2026 (\\_metadata\\.json)'
+    """
+    info = rd.export_info
+    if info is None or not len(info):
+        return None
+    exported, end = info["export_date"].iloc[0], info["period_end"].iloc[0]
+    if pd.isna(exported):
+        return "không rõ (các thông tin không ghi ngày được đọc như khi xuất)"
+    text = f"{exported:%d/%m/%Y} ({escape_markdown(str(info['source'].iloc[0]))})"
+    if exported < end.normalize():
+        text += " **— lưu ý: dữ liệu xuất trước khi kỳ báo cáo kết thúc, thiếu những gì xảy ra sau ngày xuất**"
+    return text
+
+
 def _header_lines(rd: ReportData) -> list[str]:
     meta = rd.meta
     generated = fmt.date_time(pd.Timestamp(meta["generated_at"]).tz_localize(None))
+    exported = export_date_text(rd)
     return [
         f"- **Kỳ đánh giá:** {escape_markdown(meta['period_label'])} "
         f"({escape_markdown(meta['period_start'])} – {escape_markdown(meta['period_end'])})",
         f"- **Số liệu tính đến:** {escape_markdown(cutoff_text(meta))}",
+        *([f"- **Ngày xuất dữ liệu:** {exported}"] if exported else []),
         f"- **Phương pháp:** {escape_markdown(meta['methodology_title'])} "
         f"({escape_markdown(meta['methodology_id'])}, phiên bản {meta['methodology_version']})",
         f"- **Nguồn số liệu:** {escape_markdown(meta['source_label'])}",
