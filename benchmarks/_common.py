@@ -6,14 +6,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from chiso.paths import BENCH_ROOT
-YEAR, SEED = 2026, 766
+from chiso.paths import SAMPLE_SEED
+
+YEAR = 2026
 
 
 def period_name(quarter: int) -> str:
@@ -24,16 +24,11 @@ def period_name(quarter: int) -> str:
 def write_export(folder, quarter: int, fmt: str) -> dict:
     """Write the full-scale sample's quarter export into ``folder`` (via a partial folder, so
     that an interrupted run leaves nothing half-written); its summary and the time taken."""
-    from chiso.sources.sample import write_sample
+    from chiso.sources.sample import write_sample_folder
 
-    partial = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
     started = time.perf_counter()
-    summary = write_sample(partial, year=YEAR, scale="full", seed=SEED, fmt=fmt, period=period_name(quarter))
-    seconds = time.perf_counter() - started
-    shutil.rmtree(folder, ignore_errors=True)
-    partial.rename(folder)
-    return {"seconds": seconds, "summary": summary.replace(str(partial), str(folder))}
+    summary = write_sample_folder(folder, year=YEAR, scale="full", seed=SAMPLE_SEED, fmt=fmt, period=period_name(quarter))
+    return {"seconds": time.perf_counter() - started, "summary": summary}
 
 
 def quarter_parser(doc: str, tasks, repeat: int, repeat_help: str, regenerate_help: str) -> argparse.ArgumentParser:

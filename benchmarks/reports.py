@@ -27,28 +27,24 @@ import sys
 import time
 from pathlib import Path
 
-from chiso.paths import BENCH_ROOT, NOTEBOOKS_DIR, RunFolder
+from chiso.paths import BENCH_ROOT, NOTEBOOKS_DIR, SAMPLE_SEED, RunFolder
 from chiso.report.request import ReportRequest
 from chiso.report.runner import UNIT_NOTEBOOK, build_reports
 
-SEED = 766
 TARGET_SECONDS = 90.0
 TARGET_SPEEDUP = 4.0
 
 
 def sample_folder(scale: str, year: int) -> Path:
     """The sample province of this scale, generated on first use (then reused)."""
-    from chiso.sources.sample import write_sample
+    from chiso.sources.dossiers import SAMPLE_MARKER
+    from chiso.sources.sample import write_sample_folder
 
     folder = BENCH_ROOT / f"sample-{scale}"
-    if not (folder / "_sample.json").is_file():
-        partial = folder.with_name(folder.name + ".partial")
-        shutil.rmtree(partial, ignore_errors=True)
+    if not (folder / SAMPLE_MARKER).is_file():
         print(f"generating the {scale} sample into {folder} (once) ...", flush=True)
         started = time.perf_counter()
-        write_sample(partial, year=year, scale=scale, seed=SEED, fmt="parquet")
-        shutil.rmtree(folder, ignore_errors=True)
-        partial.rename(folder)
+        write_sample_folder(folder, year=year, scale=scale, seed=SAMPLE_SEED, fmt="parquet")
         print(f"  {time.perf_counter() - started:.1f} s", flush=True)
     return folder
 

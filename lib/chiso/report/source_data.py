@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 import sys
 from pathlib import Path
 
@@ -55,21 +54,14 @@ def parse_source(source: str) -> tuple[str, Path | None]:
 
 
 def generated_sample(scale: str, year: int) -> Path:
-    """The sample data folder, generated on first use (into a temporary folder, then
-    renamed, so that an interrupted generation never leaves a half-written sample)."""
-    from chiso.sources.sample import write_sample
+    """The sample data folder, generated on first use (whole or not at all:
+    :func:`chiso.sources.sample.write_sample_folder`)."""
+    from chiso.sources.dossiers import SAMPLE_MARKER
+    from chiso.sources.sample import write_sample_folder
 
     folder = sample_folder(scale, year)
-    if not (folder / "_sample.json").is_file():
-        partial = folder.with_name(folder.name + ".partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        try:
-            write_sample(partial, year=year, scale=scale, seed=SAMPLE_SEED, fmt="parquet")
-        except BaseException:
-            shutil.rmtree(partial, ignore_errors=True)
-            raise
-        shutil.rmtree(folder, ignore_errors=True)
-        partial.rename(folder)
+    if not (folder / SAMPLE_MARKER).is_file():
+        write_sample_folder(folder, year=year, scale=scale, seed=SAMPLE_SEED, fmt="parquet")
     return folder
 
 

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from dataclasses import dataclass, fields
 from functools import cached_property
 from pathlib import Path
@@ -167,6 +168,28 @@ def write_sample(out_dir, year: int = 2026, scale="small", seed: int = 766, fmt:
             f"{counts['donvi']:,} units, {counts['tthc']:,} procedures, {counts['hoso']:,} dossiers, "
             f"{counts['hoso_su_kien']:,} events, {counts['pakn']:,} PAKN, {counts['congbo']:,} announcements; "
             f"DVCQG responses for {len(official)} periods in {out / OFFICIAL_FOLDER}")
+
+
+def write_sample_folder(folder: Path, **options) -> str:
+    """:func:`write_sample` (same ``options``) into ``<folder>.partial``, then renamed to
+    ``folder``, replacing it: an interrupted generation never leaves a half-written sample
+    where the next run would take it for a whole one. For folders chiso owns (``data/``),
+    never a user's folder. Returns write_sample's summary.
+
+    >>> write_sample_folder(Path("data/sample/2026-small-766"), year=2026, scale="small")  # doctest: +SKIP
+    'data/sample/2026-small-766: Tỉnh Sơn Lâm (mẫu), 2026, scale small (×1), seed 766 — ...'
+    """
+    folder = Path(folder)
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        summary = write_sample(partial, **options)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    shutil.rmtree(folder, ignore_errors=True)
+    partial.rename(folder)
+    return summary.replace(str(partial), str(folder))
 
 
 def _write_official(out: Path, period: Period) -> list[Path]:
