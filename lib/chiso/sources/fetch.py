@@ -482,10 +482,11 @@ def fetch_for_report(province: str, periods: list[Period], root: Path | None = N
             if _complete(folder / p.code):
                 continue
             refused = unavailable.get(p.code)
-            if p != period and refused and asked_at < datetime.fromisoformat(refused["asked_at"]) + ASK_AGAIN_AFTER:
-                print(f"note: {p.code} left out of the trend: the portal could not give it at {refused['asked_at']} "
-                      f"({refused['error']}); asked again from {datetime.fromisoformat(refused['asked_at']) + ASK_AGAIN_AFTER:%Y-%m-%d %H:%M} "
-                      f"(or delete {folder / UNAVAILABLE_NAME})", file=sys.stderr)
+            if p != period and refused and asked_at < refused["asked_at"] + ASK_AGAIN_AFTER:
+                print(f"note: {p.code} left out of the trend: the portal could not give it at "
+                      f"{refused['asked_at']:%Y-%m-%d %H:%M} ({refused['error']}); asked again from "
+                      f"{refused['asked_at'] + ASK_AGAIN_AFTER:%Y-%m-%d %H:%M} (or delete {folder / UNAVAILABLE_NAME})",
+                      file=sys.stderr)
                 continue
             try:
                 print(fetch_official(province, p, folder, client, progress, now).summary(), file=sys.stderr)
@@ -496,7 +497,7 @@ def fetch_for_report(province: str, periods: list[Period], root: Path | None = N
                 # An earlier period the portal cannot give must not stop the report, nor be
                 # read half-fetched as part of the trend.
                 shutil.rmtree(folder / p.code, ignore_errors=True)
-                unavailable[p.code] = {"asked_at": asked_at.isoformat(timespec="seconds"), "error": str(exc)}
+                unavailable[p.code] = {"asked_at": asked_at, "error": str(exc)}
                 print(f"note: {p.code} left out of the trend: {exc}", file=sys.stderr)
     finally:
         if own_client:
@@ -506,29 +507,22 @@ def fetch_for_report(province: str, periods: list[Period], root: Path | None = N
 
 
 def _read_unavailable(folder: Path) -> dict[str, dict]:
-    """The earlier periods the portal could not give, and when it was asked (unavailable.json)."""
+    """The earlier periods the portal could not give: when it was asked, and its error (unavailable.json)."""
     try:
         recorded = json.loads((folder / UNAVAILABLE_NAME).read_text(encoding="utf-8"))
-        return {code: entry for code, entry in recorded.items()
-                if isinstance(entry, dict) and isinstance(entry.get("asked_at"), str)
-                and isinstance(entry.get("error"), str) and _is_datetime(entry["asked_at"])}
-    except (OSError, ValueError, AttributeError):
+        return {code: {"asked_at": datetime.fromisoformat(entry["asked_at"]), "error": str(entry["error"])}
+                for code, entry in recorded.items()}
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
         return {}  # missing or damaged: ask the portal again
-
-
-def _is_datetime(text: str) -> bool:
-    try:
-        datetime.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _write_unavailable(folder: Path, unavailable: dict[str, dict]) -> None:
     path = folder / UNAVAILABLE_NAME
     if unavailable:
         folder.mkdir(parents=True, exist_ok=True)
-        write_text(path, json.dumps(unavailable, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+        recorded = {code: {"asked_at": entry["asked_at"].isoformat(timespec="seconds"), "error": entry["error"]}
+                    for code, entry in unavailable.items()}
+        write_text(path, json.dumps(recorded, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
     else:
         path.unlink(missing_ok=True)
 
